@@ -1,0 +1,378 @@
+//! The journal builder: a coded document becomes a balanced AP journal.
+//!
+//! For an invoice: each line's net amount is debited to its expense account with its dimensions
+//! and tax code; document-level allowances and charges follow the line of the same VAT group; each
+//! VAT breakdown group debits the tax code's input VAT account; reverse-charge groups self-assess
+//! input and output VAT; accounts payable is credited with the gross (BT-112). A credit note is the
+//! mirror image. Every posting is rounded to the currency's minor units, half away from zero, and
+//! whatever difference rounding (or an inconsistent document) leaves goes to the rounding account
+//! as a line of its own with a problem that says how much and why — so the journal always balances
+//! exactly, and nothing is hidden.
+
+use folio_domain::format::format_money;
+use folio_domain::{
+    Currency, DocType, Document, Journal, JournalLine, JournalStatus, Problem, Severity, Side,
+    TaxCode, VatCategory, check_balanced,
+};
+use rust_decimal::{Decimal, RoundingStrategy};
+use std::collections::BTreeMap;
+
+/// The coding of one document line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineCoding {
+    pub account: String,
+    /// Dimension code → value code.
+    pub dimensions: BTreeMap<String, String>,
+    /// `None`: derived from the line's VAT category and rate.
+    pub tax_code: Option<String>,
+}
+
+/// The coding of a whole document: one entry per line, or exactly one for a header-only document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocumentCoding {
+    pub lines: Vec<LineCoding>,
+}
+
+/// The accounts the builder posts to besides the coded expense accounts.
+#[derive(Debug, Clone, Copy)]
+pub struct JournalAccounts<'a> {
+    /// Accounts payable (credited with the gross).
+    pub payable: &'a str,
+    /// Where rounding differences go.
+    pub rounding: &'a str,
+    pub tax_codes: &'a [TaxCode],
+}
+
+/// Why no journal could be built; every reason is listed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the journal could not be built: {}", .problems.iter().map(|p| p.message.as_str()).collect::<Vec<_>>().join("; "))]
+pub struct BuildError {
+    pub problems: Vec<Problem>,
+}
+
+/// A signed posting before it becomes a journal line: positive debits, negative credits.
+struct Posting {
+    account: String,
+    description: String,
+    amount: Decimal,
+    dimensions: BTreeMap<String, String>,
+    tax_code: Option<String>,
+    source: Option<String>,
+}
+
+/// Finds the tax code for a VAT category and rate. Categories without a rate on the document
+/// (zero-rated, exempt, reverse charge, …) match on the category alone.
+fn find_tax_code<'t>(
+    tax_codes: &'t [TaxCode],
+    category: VatCategory,
+    rate: Option<Decimal>,
+) -> Option<&'t TaxCode> {
+    let rate = rate.unwrap_or(Decimal::ZERO);
+    tax_codes
+        .iter()
+        .find(|t| t.vat_category == category && t.rate == rate)
+        .or_else(|| {
+            (rate.is_zero() || category.is_reverse_charge())
+                .then(|| tax_codes.iter().find(|t| t.vat_category == category))
+                .flatten()
+        })
+}
+
+/// [`find_tax_code`], recording a problem when there is none.
+fn resolve_tax<'t>(
+    tax_codes: &'t [TaxCode],
+    category: VatCategory,
+    rate: Option<Decimal>,
+    field: String,
+    errors: &mut Vec<Problem>,
+) -> Option<&'t TaxCode> {
+    let found = find_tax_code(tax_codes, category, rate);
+    if found.is_none() {
+        errors.push(Problem::error(
+            "NO_TAX_CODE",
+            field,
+            format!(
+                "no tax code for {}; add one to the master data",
+                describe_rate(category, rate)
+            ),
+        ));
+    }
+    found
+}
+
+fn describe_rate(category: VatCategory, rate: Option<Decimal>) -> String {
+    match rate {
+        Some(r) => format!("VAT category {} at {} %", category.code(), r.normalize()),
+        None => format!("VAT category {}", category.code()),
+    }
+}
+
+/// Rounds half away from zero to the currency's minor units and shows exactly that many decimals.
+fn round(amount: Decimal, currency: Currency) -> Decimal {
+    let mut rounded = amount.round_dp_with_strategy(
+        currency.minor_units(),
+        RoundingStrategy::MidpointAwayFromZero,
+    );
+    rounded.rescale(currency.minor_units());
+    rounded
+}
+
+/// Builds the AP journal draft for `document` coded as `coding`.
+pub fn build_journal(
+    document: &Document,
+    coding: &DocumentCoding,
+    accounts: &JournalAccounts<'_>,
+) -> Result<(Journal, Vec<Problem>), BuildError> {
+    let mut errors = Vec::new();
+    let expected = document.lines.len().max(1);
+    if coding.lines.len() != expected {
+        errors.push(Problem::error(
+            "CODING_LINE_COUNT",
+            "coding.lines",
+            format!(
+                "the coding has {} lines but the document needs {expected}",
+                coding.lines.len()
+            ),
+        ));
+        return Err(BuildError { problems: errors });
+    }
+    for (i, c) in coding.lines.iter().enumerate() {
+        if c.account.trim().is_empty() {
+            errors.push(Problem::error(
+                "CODING_NO_ACCOUNT",
+                format!("coding.lines[{i}].account"),
+                format!("line {} has no account", i + 1),
+            ));
+        }
+    }
+
+    // Credit notes reverse every posting.
+    let sign = match document.doc_type {
+        DocType::Invoice => Decimal::ONE,
+        DocType::CreditNote => Decimal::NEGATIVE_ONE,
+    };
+    let currency = document.currency;
+    let mut postings: Vec<Posting> = Vec::new();
+
+    if document.lines.is_empty() {
+        // Header-only document: one expense posting per VAT group, coded like the header.
+        let header = &coding.lines[0];
+        for (g, group) in document.vat_breakdown.iter().enumerate() {
+            let tax = resolve_tax(
+                accounts.tax_codes,
+                group.category,
+                group.rate,
+                format!("vat_breakdown[{g}]"),
+                &mut errors,
+            );
+            postings.push(Posting {
+                account: header.account.clone(),
+                description: format!(
+                    "{} ({})",
+                    document.number,
+                    describe_rate(group.category, group.rate)
+                ),
+                amount: sign * group.taxable_amount,
+                dimensions: header.dimensions.clone(),
+                tax_code: header
+                    .tax_code
+                    .clone()
+                    .or_else(|| tax.map(|t| t.code.clone())),
+                source: Some(format!("vat_breakdown[{g}]")),
+            });
+        }
+    } else {
+        for (i, (line, c)) in document.lines.iter().zip(&coding.lines).enumerate() {
+            let tax = resolve_tax(
+                accounts.tax_codes,
+                line.vat_category,
+                line.vat_rate,
+                format!("lines[{i}].vat_category"),
+                &mut errors,
+            );
+            postings.push(Posting {
+                account: c.account.clone(),
+                description: line.text(),
+                amount: sign * line.net_amount,
+                dimensions: c.dimensions.clone(),
+                tax_code: c.tax_code.clone().or_else(|| tax.map(|t| t.code.clone())),
+                source: Some(format!("lines[{i}]")),
+            });
+        }
+        for (a, ac) in document.allowances_charges.iter().enumerate() {
+            // An allowance or charge follows the first line of its VAT group.
+            let target = document
+                .lines
+                .iter()
+                .position(|l| Some(l.vat_category) == ac.vat_category && l.vat_rate == ac.vat_rate)
+                .unwrap_or(0);
+            let c = &coding.lines[target];
+            let kind = if ac.is_charge { "Charge" } else { "Allowance" };
+            postings.push(Posting {
+                account: c.account.clone(),
+                description: match &ac.reason {
+                    Some(reason) => format!("{kind}: {reason}"),
+                    None => kind.to_owned(),
+                },
+                amount: sign * ac.signed_amount(),
+                dimensions: c.dimensions.clone(),
+                tax_code: c.tax_code.clone(),
+                source: Some(format!("allowances_charges[{a}]")),
+            });
+        }
+    }
+
+    for (g, group) in document.vat_breakdown.iter().enumerate() {
+        let field = format!("vat_breakdown[{g}]");
+        let Some(tax) = resolve_tax(
+            accounts.tax_codes,
+            group.category,
+            group.rate,
+            field.clone(),
+            &mut errors,
+        ) else {
+            continue;
+        };
+        if group.category.is_reverse_charge() {
+            // The buyer self-assesses: input VAT (deductible) against output VAT (owed).
+            let (Some(input), Some(output)) = (&tax.input_account, &tax.output_account) else {
+                continue;
+            };
+            let self_assessed = round(
+                group.taxable_amount * tax.rate / Decimal::ONE_HUNDRED,
+                currency,
+            );
+            if !self_assessed.is_zero() {
+                let description = format!("Reverse charge {} %", tax.rate.normalize());
+                for (account, amount) in [(input, self_assessed), (output, -self_assessed)] {
+                    postings.push(Posting {
+                        account: account.clone(),
+                        description: description.clone(),
+                        amount: sign * amount,
+                        dimensions: BTreeMap::new(),
+                        tax_code: Some(tax.code.clone()),
+                        source: Some(field.clone()),
+                    });
+                }
+            }
+        }
+        if group.tax_amount.is_zero() {
+            continue;
+        }
+        match &tax.input_account {
+            Some(account) => postings.push(Posting {
+                account: account.clone(),
+                description: format!("Input VAT {}", describe_rate(group.category, group.rate)),
+                amount: sign * group.tax_amount,
+                dimensions: BTreeMap::new(),
+                tax_code: Some(tax.code.clone()),
+                source: Some(field.clone()),
+            }),
+            None => errors.push(Problem::error(
+                "TAX_CODE_NO_ACCOUNT",
+                field,
+                format!("tax code {} has no input VAT account", tax.code),
+            )),
+        }
+    }
+
+    let payable_index = postings.len();
+    postings.push(Posting {
+        account: accounts.payable.to_owned(),
+        description: format!("{} {}", document.supplier.name, document.number),
+        amount: -sign * document.totals.tax_inclusive,
+        dimensions: BTreeMap::new(),
+        tax_code: None,
+        source: Some("totals.tax_inclusive".to_owned()),
+    });
+
+    if !errors.is_empty() {
+        return Err(BuildError { problems: errors });
+    }
+
+    let mut problems = Vec::new();
+    for p in &mut postings {
+        p.amount = round(p.amount, currency);
+    }
+    let difference: Decimal = postings.iter().map(|p| p.amount).sum();
+    if !difference.is_zero() {
+        // Each posting's rounding moves it by at most half a minor unit.
+        let tolerance = Decimal::new(5, currency.minor_units() + 1) * Decimal::from(postings.len());
+        let (severity, code, why) = if difference.abs() <= tolerance {
+            (
+                Severity::Info,
+                "ROUNDING_DIFFERENCE",
+                "from rounding to minor units",
+            )
+        } else {
+            (
+                Severity::Error,
+                "DOCUMENT_DOES_NOT_ADD_UP",
+                "because the document's lines, VAT and gross total do not add up",
+            )
+        };
+        problems.push(Problem::new(
+            code,
+            severity,
+            "journal",
+            format!(
+                "expenses and VAT sum to {} but the gross is {}; the difference of {} {why} was \
+                 posted to {}",
+                format_money(
+                    sign * (difference - postings[payable_index].amount),
+                    currency
+                ),
+                format_money(round(document.totals.tax_inclusive, currency), currency),
+                format_money((-difference * sign).normalize(), currency),
+                accounts.rounding
+            ),
+        ));
+        postings.push(Posting {
+            account: accounts.rounding.to_owned(),
+            description: "Rounding difference".to_owned(),
+            amount: -difference,
+            dimensions: BTreeMap::new(),
+            tax_code: None,
+            source: None,
+        });
+    }
+
+    let lines = postings
+        .into_iter()
+        .filter(|p| !p.amount.is_zero())
+        .map(|p| JournalLine {
+            account: p.account,
+            description: p.description,
+            side: if p.amount.is_sign_negative() {
+                Side::Credit
+            } else {
+                Side::Debit
+            },
+            amount: p.amount.abs(),
+            currency,
+            dimensions: p.dimensions,
+            tax_code: p.tax_code,
+            source: p.source,
+        })
+        .collect();
+    let journal = Journal {
+        date: document.issue_date,
+        memo: format!(
+            "{} {} {}",
+            document.supplier.name,
+            match document.doc_type {
+                DocType::Invoice => "invoice",
+                DocType::CreditNote => "credit note",
+            },
+            document.number
+        ),
+        status: JournalStatus::Draft,
+        lines,
+    };
+    // The builder's own invariant, asserted on its side before anyone stores the journal.
+    let balance = check_balanced(&journal);
+    if !balance.is_empty() {
+        return Err(BuildError { problems: balance });
+    }
+    Ok((journal, problems))
+}
