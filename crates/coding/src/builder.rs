@@ -62,11 +62,11 @@ struct Posting {
 
 /// Finds the tax code for a VAT category and rate. Categories without a rate on the document
 /// (zero-rated, exempt, reverse charge, …) match on the category alone.
-fn find_tax_code<'t>(
-    tax_codes: &'t [TaxCode],
+fn find_tax_code(
+    tax_codes: &[TaxCode],
     category: VatCategory,
     rate: Option<Decimal>,
-) -> Option<&'t TaxCode> {
+) -> Option<&TaxCode> {
     let rate = rate.unwrap_or(Decimal::ZERO);
     tax_codes
         .iter()
