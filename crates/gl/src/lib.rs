@@ -1,1 +1,12 @@
-//! placeholder
+//! The general-ledger side of Folio: how a journal is identified in the GL and how it is written
+//! in a plain-text ledger.
+//!
+//! No GL offers idempotency keys that Folio can rely on, so Folio gives the exactly-once guarantee
+//! itself: every journal gets a stable [`JournalRef`] that is persisted before the first send and
+//! written into the GL entry, so that after any unknown outcome the entry can be looked up by it
+//! instead of being sent again. Connectors, the outbox and credentials build on this crate.
+
+pub mod ledger_text;
+pub mod reference;
+
+pub use reference::{JournalRef, RefError};
