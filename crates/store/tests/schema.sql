@@ -1,0 +1,290 @@
+-- user_version = 1
+
+CREATE TABLE accounts (
+    code     TEXT PRIMARY KEY NOT NULL CHECK (code <> ''),
+    name     TEXT NOT NULL,
+    kind     TEXT NOT NULL CHECK (kind IN ('asset', 'liability', 'equity', 'income', 'expense')),
+    postable INTEGER NOT NULL CHECK (postable IN (0, 1)),
+    active   INTEGER NOT NULL CHECK (active IN (0, 1))
+) STRICT;
+
+CREATE TABLE audit_events (
+    seq         INTEGER PRIMARY KEY CHECK (seq >= 1),
+    at          TEXT NOT NULL CHECK (at GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]*Z'),
+    actor       TEXT NOT NULL CHECK (actor <> ''),
+    action      TEXT NOT NULL CHECK (action <> ''),
+    entity      TEXT NOT NULL CHECK (entity <> ''),
+    entity_id   TEXT NOT NULL,
+    before_json TEXT CHECK (before_json IS NULL OR json_valid(before_json)),
+    after_json  TEXT CHECK (after_json IS NULL OR json_valid(after_json)),
+    prev_hash   TEXT NOT NULL
+                CHECK (length(prev_hash) = 64 AND prev_hash NOT GLOB '*[^0-9a-f]*'),
+    hash        TEXT NOT NULL UNIQUE
+                CHECK (length(hash) = 64 AND hash NOT GLOB '*[^0-9a-f]*')
+) STRICT;
+
+CREATE TRIGGER audit_events_append_at_end
+BEFORE INSERT ON audit_events
+WHEN NEW.seq IS NOT (SELECT coalesce(max(seq), 0) + 1 FROM audit_events)
+  OR NEW.prev_hash IS NOT coalesce((SELECT hash FROM audit_events ORDER BY seq DESC LIMIT 1),
+                                   '0000000000000000000000000000000000000000000000000000000000000000')
+BEGIN
+    SELECT RAISE(ABORT, 'audit events are appended at the end of the hash chain');
+END;
+
+CREATE INDEX audit_events_entity ON audit_events (entity, entity_id);
+
+CREATE TRIGGER audit_events_no_delete
+BEFORE DELETE ON audit_events
+BEGIN
+    SELECT RAISE(ABORT, 'audit events are append-only');
+END;
+
+CREATE TRIGGER audit_events_no_update
+BEFORE UPDATE ON audit_events
+BEGIN
+    SELECT RAISE(ABORT, 'audit events are append-only');
+END;
+
+CREATE TABLE blobs (
+    sha256     TEXT PRIMARY KEY NOT NULL
+               CHECK (length(sha256) = 64 AND sha256 NOT GLOB '*[^0-9a-f]*'),
+    size       INTEGER NOT NULL CHECK (size >= 0),
+    media_type TEXT NOT NULL CHECK (media_type <> ''),
+    stored_at  TEXT NOT NULL CHECK (stored_at GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]*Z')
+) STRICT;
+
+CREATE TABLE dimension_values (
+    dimension_code TEXT NOT NULL REFERENCES dimensions (code),
+    code           TEXT NOT NULL CHECK (code <> ''),
+    name           TEXT NOT NULL,
+    active         INTEGER NOT NULL CHECK (active IN (0, 1)),
+    PRIMARY KEY (dimension_code, code)
+) STRICT;
+
+CREATE TABLE dimensions (
+    code     TEXT PRIMARY KEY NOT NULL CHECK (code <> ''),
+    name     TEXT NOT NULL,
+    required INTEGER NOT NULL CHECK (required IN (0, 1))
+) STRICT;
+
+CREATE TABLE document_lines (
+    document_id  INTEGER NOT NULL REFERENCES documents (id),
+    line_no      INTEGER NOT NULL CHECK (line_no >= 1),
+    line_id      TEXT NOT NULL,
+    description  TEXT NOT NULL,
+    net_amount   ANY NOT NULL
+                 CONSTRAINT net_amount_is_a_decimal_string
+                 CHECK (typeof(net_amount) = 'text' AND length(net_amount) <= 40
+                        AND substr(net_amount, 1 + (net_amount GLOB '-*')) GLOB '[0-9]*'
+                        AND substr(net_amount, 1 + (net_amount GLOB '-*')) NOT GLOB '*[^0-9.]*'
+                        AND substr(net_amount, 1 + (net_amount GLOB '-*')) NOT GLOB '*.*.*'
+                        AND substr(net_amount, 1 + (net_amount GLOB '-*')) NOT GLOB '*.'
+                        AND substr(net_amount, 1 + (net_amount GLOB '-*')) NOT GLOB '0[0-9]*'),
+    vat_category TEXT NOT NULL
+                 CHECK (vat_category IN ('S', 'Z', 'E', 'AE', 'K', 'G', 'O', 'L', 'M')),
+    vat_rate     ANY
+                 CONSTRAINT vat_rate_is_a_non_negative_decimal_string
+                 CHECK (vat_rate IS NULL
+                        OR (typeof(vat_rate) = 'text' AND length(vat_rate) <= 40
+                            AND vat_rate GLOB '[0-9]*'
+                            AND vat_rate NOT GLOB '*[^0-9.]*'
+                            AND vat_rate NOT GLOB '*.*.*'
+                            AND vat_rate NOT GLOB '*.'
+                            AND vat_rate NOT GLOB '0[0-9]*')),
+    PRIMARY KEY (document_id, line_no)
+) STRICT;
+
+CREATE TABLE document_problems (
+    document_id INTEGER NOT NULL REFERENCES documents (id),
+    seq         INTEGER NOT NULL CHECK (seq >= 1),
+    code        TEXT NOT NULL CHECK (code <> ''),
+    severity    TEXT NOT NULL CHECK (severity IN ('error', 'warning', 'info')),
+    field       TEXT NOT NULL,
+    message     TEXT NOT NULL,
+    PRIMARY KEY (document_id, seq)
+) STRICT;
+
+CREATE TABLE documents (
+    id              INTEGER PRIMARY KEY,
+    sha256          TEXT NOT NULL UNIQUE REFERENCES blobs (sha256),
+    file_name       TEXT NOT NULL,
+    syntax          TEXT NOT NULL
+                    CHECK (syntax IN ('ubl', 'cii', 'zugferd1', 'pdf_text', 'tabular')),
+    doc_type        TEXT NOT NULL CHECK (doc_type IN ('invoice', 'credit_note')),
+    number          TEXT NOT NULL,
+    supplier_name   TEXT NOT NULL,
+    supplier_vat_id TEXT,
+    issue_date      TEXT NOT NULL
+                    CHECK (issue_date GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]'
+                           AND date(issue_date, '+0 days') IS issue_date),
+    due_date        TEXT
+                    CHECK (due_date IS NULL
+                           OR (due_date GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]'
+                               AND date(due_date, '+0 days') IS due_date)),
+    currency        TEXT NOT NULL
+                    CHECK (length(currency) = 3 AND currency GLOB '[A-Z][A-Z][A-Z]'),
+    -- Signed: a corrective invoice can have a negative amount due.
+    payable         ANY NOT NULL
+                    CONSTRAINT payable_is_a_decimal_string
+                    CHECK (typeof(payable) = 'text' AND length(payable) <= 40
+                           AND substr(payable, 1 + (payable GLOB '-*')) GLOB '[0-9]*'
+                           AND substr(payable, 1 + (payable GLOB '-*')) NOT GLOB '*[^0-9.]*'
+                           AND substr(payable, 1 + (payable GLOB '-*')) NOT GLOB '*.*.*'
+                           AND substr(payable, 1 + (payable GLOB '-*')) NOT GLOB '*.'
+                           AND substr(payable, 1 + (payable GLOB '-*')) NOT GLOB '0[0-9]*'),
+    line_count      INTEGER NOT NULL CHECK (line_count >= 0),
+    body_json       TEXT NOT NULL CHECK (json_valid(body_json) AND json_type(body_json) = 'object'),
+    -- Normalised keys for the duplicate check (folio_store::normalise_supplier / normalise_number).
+    supplier_key    TEXT NOT NULL CHECK (supplier_key <> ''),
+    number_key      TEXT NOT NULL,
+    imported_at     TEXT NOT NULL CHECK (imported_at GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]*Z'),
+    imported_by     TEXT NOT NULL CHECK (imported_by <> '')
+) STRICT;
+
+CREATE INDEX documents_duplicate_key ON documents (supplier_key, number_key);
+
+CREATE TRIGGER documents_record_is_immutable
+BEFORE UPDATE OF sha256, body_json, syntax, doc_type, number, currency, payable ON documents
+BEGIN
+    SELECT RAISE(ABORT, 'a document is the record of what the supplier sent and cannot be changed');
+END;
+
+CREATE TABLE journal_lines (
+    journal_id      INTEGER NOT NULL REFERENCES journals (id),
+    line_no         INTEGER NOT NULL CHECK (line_no >= 1),
+    account         TEXT NOT NULL,
+    description     TEXT NOT NULL,
+    side            TEXT NOT NULL CHECK (side IN ('debit', 'credit')),
+    -- Unsigned: the side says debit or credit.
+    amount          ANY NOT NULL
+                    CONSTRAINT amount_is_a_non_negative_decimal_string
+                    CHECK (typeof(amount) = 'text' AND length(amount) <= 40
+                           AND amount GLOB '[0-9]*'
+                           AND amount NOT GLOB '*[^0-9.]*'
+                           AND amount NOT GLOB '*.*.*'
+                           AND amount NOT GLOB '*.'
+                           AND amount NOT GLOB '0[0-9]*'),
+    currency        TEXT NOT NULL
+                    CHECK (length(currency) = 3 AND currency GLOB '[A-Z][A-Z][A-Z]'),
+    dimensions_json TEXT NOT NULL
+                    CHECK (json_valid(dimensions_json) AND json_type(dimensions_json) = 'object'),
+    tax_code        TEXT,
+    source          TEXT,
+    PRIMARY KEY (journal_id, line_no)
+) STRICT;
+
+CREATE TRIGGER journal_lines_delete_only_from_drafts
+BEFORE DELETE ON journal_lines
+WHEN (SELECT status FROM journals WHERE id = OLD.journal_id) IS NOT 'draft'
+BEGIN
+    SELECT RAISE(ABORT, 'journal is approved (or later) and immutable: its lines cannot change');
+END;
+
+CREATE TRIGGER journal_lines_insert_only_into_drafts
+BEFORE INSERT ON journal_lines
+WHEN (SELECT status FROM journals WHERE id = NEW.journal_id) IS NOT 'draft'
+BEGIN
+    SELECT RAISE(ABORT, 'journal is approved (or later) and immutable: its lines cannot change');
+END;
+
+CREATE TRIGGER journal_lines_update_only_in_drafts
+BEFORE UPDATE ON journal_lines
+WHEN (SELECT status FROM journals WHERE id = OLD.journal_id) IS NOT 'draft'
+  OR (SELECT status FROM journals WHERE id = NEW.journal_id) IS NOT 'draft'
+BEGIN
+    SELECT RAISE(ABORT, 'journal is approved (or later) and immutable: its lines cannot change');
+END;
+
+CREATE TABLE journals (
+    id          INTEGER PRIMARY KEY,
+    document_id INTEGER NOT NULL REFERENCES documents (id),
+    version     INTEGER NOT NULL CHECK (version >= 1),
+    status      TEXT NOT NULL
+                CHECK (status IN ('draft', 'approved', 'queued', 'posted', 'rejected')),
+    date        TEXT NOT NULL
+                CHECK (date GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]'
+                       AND date(date, '+0 days') IS date),
+    memo        TEXT NOT NULL,
+    created_at  TEXT NOT NULL CHECK (created_at GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]*Z'),
+    created_by  TEXT NOT NULL CHECK (created_by <> ''),
+    updated_at  TEXT NOT NULL CHECK (updated_at GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]*Z'),
+    updated_by  TEXT NOT NULL CHECK (updated_by <> ''),
+    UNIQUE (document_id, version)
+) STRICT;
+
+CREATE TRIGGER journals_delete_only_drafts
+BEFORE DELETE ON journals
+WHEN OLD.status <> 'draft'
+BEGIN
+    SELECT RAISE(ABORT, 'journal is approved (or later) and immutable');
+END;
+
+CREATE TRIGGER journals_immutable_unless_draft
+BEFORE UPDATE OF document_id, version, date, memo, created_at, created_by ON journals
+WHEN OLD.status <> 'draft'
+BEGIN
+    SELECT RAISE(ABORT, 'journal is approved (or later) and immutable');
+END;
+
+CREATE TRIGGER journals_start_as_draft
+BEFORE INSERT ON journals
+WHEN NEW.status <> 'draft'
+BEGIN
+    SELECT RAISE(ABORT, 'a journal is created as a draft');
+END;
+
+CREATE TRIGGER journals_status_follows_lifecycle
+BEFORE UPDATE OF status ON journals
+WHEN NEW.status IS NOT OLD.status
+ AND NOT ((OLD.status = 'draft' AND NEW.status = 'approved')
+       OR (OLD.status = 'approved' AND NEW.status = 'draft')
+       OR (OLD.status = 'approved' AND NEW.status = 'queued')
+       OR (OLD.status = 'queued' AND NEW.status = 'posted')
+       OR (OLD.status = 'queued' AND NEW.status = 'rejected')
+       OR (OLD.status = 'rejected' AND NEW.status = 'draft'))
+BEGIN
+    SELECT RAISE(ABORT, 'journal status change not allowed by the lifecycle (draft -> approved -> queued -> posted | rejected; approved -> draft; rejected -> draft)');
+END;
+
+CREATE TABLE periods (
+    name       TEXT PRIMARY KEY NOT NULL CHECK (name <> ''),
+    start_date TEXT NOT NULL
+               CHECK (start_date GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]'
+                      AND date(start_date, '+0 days') IS start_date),
+    end_date   TEXT NOT NULL
+               CHECK (end_date GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]'
+                      AND date(end_date, '+0 days') IS end_date),
+    closed     INTEGER NOT NULL CHECK (closed IN (0, 1)),
+    CHECK (start_date <= end_date)
+) STRICT;
+
+CREATE TABLE tax_codes (
+    code           TEXT PRIMARY KEY NOT NULL CHECK (code <> ''),
+    name           TEXT NOT NULL,
+    vat_category   TEXT NOT NULL
+                   CHECK (vat_category IN ('S', 'Z', 'E', 'AE', 'K', 'G', 'O', 'L', 'M')),
+    rate           ANY NOT NULL
+                   CONSTRAINT rate_is_a_non_negative_decimal_string
+                   CHECK (typeof(rate) = 'text' AND length(rate) <= 40
+                          AND rate GLOB '[0-9]*'
+                          AND rate NOT GLOB '*[^0-9.]*'
+                          AND rate NOT GLOB '*.*.*'
+                          AND rate NOT GLOB '*.'
+                          AND rate NOT GLOB '0[0-9]*'),
+    input_account  TEXT,
+    output_account TEXT
+) STRICT;
+
+CREATE TABLE vendors (
+    code            TEXT PRIMARY KEY NOT NULL CHECK (code <> ''),
+    name            TEXT NOT NULL,
+    vat_id          TEXT,
+    iban            TEXT,
+    default_account TEXT
+) STRICT;
+
+CREATE TABLE workspace_meta (
+    key   TEXT PRIMARY KEY NOT NULL CHECK (key <> ''),
+    value TEXT NOT NULL
+) STRICT;
