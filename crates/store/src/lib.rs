@@ -16,6 +16,7 @@ mod error;
 pub mod journals;
 pub mod master;
 pub mod schema;
+mod settings;
 
 pub use audit::AuditEvent;
 pub use blobs::{BlobRef, BlobStore};

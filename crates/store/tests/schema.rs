@@ -159,7 +159,8 @@ fn open_refuses_a_newer_schema_without_writing() {
 #[test]
 fn open_refuses_what_is_not_a_folio_workspace() {
     let dir = tempfile::tempdir().unwrap();
-    let cases: Vec<(&str, Box<dyn Fn(&Path)>)> = vec![
+    type Setup = Box<dyn Fn(&Path)>;
+    let cases: Vec<(&str, Setup)> = vec![
         ("an empty folder", Box::new(|_| {})),
         (
             "a text file",
