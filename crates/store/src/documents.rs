@@ -120,6 +120,9 @@ pub struct StoredDocument {
     pub original: OriginalFile,
     pub supplier_key: String,
     pub number_key: String,
+    /// When and by whom it was imported (the same as in `row`).
+    pub imported_at: DateTime<Utc>,
+    pub imported_by: String,
 }
 
 /// Decimal text as the schema wants it: what `Decimal` prints, with the sign of a zero dropped
@@ -516,11 +519,11 @@ impl Store {
         Ok(id)
     }
 
-    /// Every document, oldest import first.
+    /// Every document, newest import first.
     pub fn list_documents(&self) -> Result<Vec<DocumentRow>, StoreError> {
         let mut stmt = self
             .conn()
-            .prepare(&format!("{ROW_SELECT} ORDER BY d.id"))?;
+            .prepare(&format!("{ROW_SELECT} ORDER BY d.id DESC"))?;
         let raw: Vec<RawRow> = stmt
             .query_map([], RawRow::read)?
             .collect::<Result<_, _>>()?;
@@ -594,11 +597,13 @@ impl Store {
                 media_type,
                 size: u64::try_from(size).unwrap_or_default(),
             },
-            row,
             document,
             problems,
             supplier_key,
             number_key,
+            imported_at: row.imported_at,
+            imported_by: row.imported_by.clone(),
+            row,
         }))
     }
 

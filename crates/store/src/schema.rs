@@ -49,11 +49,18 @@ pub struct Migration {
 
 /// Every migration, in order. Versions start at 1 and increase by one; a test checks that.
 /// Never edit a migration that has shipped: add a new one.
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "0001_initial.sql",
-    sql: include_str!("../migrations/0001_initial.sql"),
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "0001_initial.sql",
+        sql: include_str!("../migrations/0001_initial.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "0002_settings.sql",
+        sql: include_str!("../migrations/0002_settings.sql"),
+    },
+];
 
 /// The schema version this build of Folio writes and understands.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS[MIGRATIONS.len() - 1].version;

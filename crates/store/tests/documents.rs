@@ -47,11 +47,15 @@ fn a_document_comes_back_exactly_as_stored() {
     assert_eq!(row.journal_status, None);
     assert_eq!(row.imported_by, "alice");
     assert_eq!(row.imported_at, change("alice", 1).at);
+    assert_eq!(
+        (stored.imported_at, stored.imported_by.as_str()),
+        (row.imported_at, "alice")
+    );
     assert_eq!(store.get_document(DocumentId(99)).unwrap(), None);
 }
 
 #[test]
-fn listing_shows_every_document_with_its_journal_status() {
+fn listing_shows_every_document_newest_first_with_its_journal_status() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = new_store(dir.path());
     let a = import(&mut store, &invoice("A-1"), b"a", &[]);
@@ -86,6 +90,7 @@ fn listing_shows_every_document_with_its_journal_status() {
     assert_eq!(
         summary,
         vec![
+            (b, "CN-1", DocType::CreditNote, "-5.50".into(), 0, 2, None),
             (
                 a,
                 "A-1",
@@ -95,7 +100,6 @@ fn listing_shows_every_document_with_its_journal_status() {
                 0,
                 Some(JournalStatus::Approved)
             ),
-            (b, "CN-1", DocType::CreditNote, "-5.50".into(), 0, 2, None),
         ]
     );
 }

@@ -217,3 +217,71 @@ fn reopening_keeps_everything() {
     );
     assert_eq!(store.verify_audit_chain().unwrap(), 2);
 }
+
+/// Builds a workspace as an older Folio left it: only the first `version` migrations applied.
+fn workspace_at_version(dir: &Path, version: i64) {
+    let conn = rusqlite::Connection::open(dir.join("folio.sqlite")).unwrap();
+    conn.pragma_update(None, "journal_mode", "wal").unwrap();
+    conn.pragma_update(None, "application_id", APPLICATION_ID)
+        .unwrap();
+    for m in MIGRATIONS.iter().filter(|m| m.version <= version) {
+        conn.execute_batch(m.sql).unwrap();
+    }
+    conn.pragma_update(None, "user_version", version).unwrap();
+}
+
+#[test]
+fn open_upgrades_every_older_schema_to_the_snapshot() {
+    let fresh = {
+        let dir = tempfile::tempdir().unwrap();
+        new_store(dir.path()).schema_sql().unwrap()
+    };
+    for version in 0..SCHEMA_VERSION {
+        let dir = tempfile::tempdir().unwrap();
+        workspace_at_version(dir.path(), version);
+        if version >= 1 {
+            // Data written under the old schema survives the upgrade.
+            raw(dir.path())
+                .execute(
+                    "INSERT INTO accounts VALUES ('6000', 'Office', 'expense', 1, 1)",
+                    [],
+                )
+                .unwrap();
+        }
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(
+            store.schema_version().unwrap(),
+            SCHEMA_VERSION,
+            "from v{version}"
+        );
+        assert_eq!(store.schema_sql().unwrap(), fresh, "from v{version}");
+        store.integrity_check().unwrap();
+        if version >= 1 {
+            assert_eq!(store.master_data().unwrap().accounts.len(), 1);
+        }
+    }
+}
+
+#[test]
+fn a_failing_migration_leaves_the_database_at_the_previous_version() {
+    let dir = tempfile::tempdir().unwrap();
+    workspace_at_version(dir.path(), 1);
+    // Sabotage: a table in the way of migration 2.
+    raw(dir.path())
+        .execute_batch("CREATE TABLE settings (x ANY) STRICT;")
+        .unwrap();
+    let err = Store::open(dir.path()).unwrap_err();
+    assert!(err.to_string().contains("0002_settings.sql"), "{err}");
+    let version: i64 = raw(dir.path())
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, 1);
+    let columns: i64 = raw(dir.path())
+        .query_row(
+            "SELECT count(*) FROM pragma_table_info('settings')",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(columns, 1, "the failed migration was not rolled back");
+}

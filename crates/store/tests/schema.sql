@@ -1,4 +1,4 @@
--- user_version = 1
+-- user_version = 2
 
 CREATE TABLE accounts (
     code     TEXT PRIMARY KEY NOT NULL CHECK (code <> ''),
@@ -257,6 +257,13 @@ CREATE TABLE periods (
                       AND date(end_date, '+0 days') IS end_date),
     closed     INTEGER NOT NULL CHECK (closed IN (0, 1)),
     CHECK (start_date <= end_date)
+) STRICT;
+
+CREATE TABLE settings (
+    key        TEXT PRIMARY KEY NOT NULL CHECK (key <> ''),
+    value      TEXT NOT NULL,
+    updated_at TEXT NOT NULL CHECK (updated_at GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]*Z'),
+    updated_by TEXT NOT NULL CHECK (updated_by <> '')
 ) STRICT;
 
 CREATE TABLE tax_codes (
