@@ -627,6 +627,22 @@ mod tests {
     }
 
     #[test]
+    fn roxmltree_alone_refuses_dtds_too() {
+        // Belt and braces: even without the prolog scan, the parser options refuse entities.
+        let xxe =
+            "<?xml version='1.0'?><!DOCTYPE a [<!ENTITY x SYSTEM 'file:///etc/passwd'>]><a>&x;</a>";
+        let options = ParsingOptions {
+            allow_dtd: false,
+            ..ParsingOptions::default()
+        };
+        assert!(matches!(
+            Document::parse_with_options(xxe, options),
+            Err(roxmltree::Error::DtdDetected)
+        ));
+        assert_eq!(parse(xxe).unwrap_err().code, codes::DTD_FORBIDDEN);
+    }
+
+    #[test]
     fn refuses_deep_nesting() {
         let deep = format!(
             "{}{}",
