@@ -1,1 +1,21 @@
-//! placeholder
+//! Folio's use cases: the one API that both the `folio` CLI and the desktop app call.
+//!
+//! Nothing above this crate touches the store, the importers or the coding engine directly, so
+//! every rule (what a duplicate is, when a journal may change, what gets audited) holds the same
+//! whether a person clicks or types. Errors leave as [`AppError`] (`{code, message, problems}`);
+//! results leave as the plain DTOs of [`dto`], which are exported to TypeScript for the UI
+//! ([`bindings`]). This crate must never depend on tauri: `cargo tree -p folio-app` proves it.
+
+pub mod bindings;
+pub mod clock;
+pub mod demo;
+pub mod dto;
+pub mod error;
+pub mod import;
+pub mod settings;
+pub mod workspace;
+
+pub use clock::{Clock, FixedClock, SystemClock};
+pub use dto::*;
+pub use error::{AppError, ErrorCode};
+pub use workspace::{Context, Workspace};

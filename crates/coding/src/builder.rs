@@ -207,6 +207,16 @@ pub fn build_journal(
                 .position(|l| Some(l.vat_category) == ac.vat_category && l.vat_rate == ac.vat_rate)
                 .unwrap_or(0);
             let c = &coding.lines[target];
+            let tax = match ac.vat_category {
+                Some(category) => resolve_tax(
+                    accounts.tax_codes,
+                    category,
+                    ac.vat_rate,
+                    format!("allowances_charges[{a}].vat_category"),
+                    &mut errors,
+                ),
+                None => None,
+            };
             let kind = if ac.is_charge { "Charge" } else { "Allowance" };
             postings.push(Posting {
                 account: c.account.clone(),
@@ -216,7 +226,7 @@ pub fn build_journal(
                 },
                 amount: sign * ac.signed_amount(),
                 dimensions: c.dimensions.clone(),
-                tax_code: c.tax_code.clone(),
+                tax_code: c.tax_code.clone().or_else(|| tax.map(|t| t.code.clone())),
                 source: Some(format!("allowances_charges[{a}]")),
             });
         }
@@ -262,7 +272,12 @@ pub fn build_journal(
         match &tax.input_account {
             Some(account) => postings.push(Posting {
                 account: account.clone(),
-                description: format!("Input VAT {}", describe_rate(group.category, group.rate)),
+                description: match group.rate {
+                    Some(rate) => {
+                        format!("Input VAT {} {} %", group.category.code(), rate.normalize())
+                    }
+                    None => format!("Input VAT {}", group.category.code()),
+                },
                 amount: sign * group.tax_amount,
                 dimensions: BTreeMap::new(),
                 tax_code: Some(tax.code.clone()),

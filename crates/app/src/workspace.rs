@@ -1,0 +1,344 @@
+//! The workspace use cases: open or create one, list and show documents, build journal drafts.
+//!
+//! A [`Workspace`] is the one handle both the CLI and the desktop hold. It owns the store, knows who
+//! is working (`actor`) and where time comes from (`clock`), and turns store and domain results into
+//! the DTOs of [`crate::dto`]. It holds a SQLite connection, so it is `Send` but not `Sync`: the
+//! desktop keeps it behind a mutex.
+
+use crate::clock::{Clock, SystemClock};
+use crate::dto::{
+    DocumentDetail, DocumentSummary, InitReport, JournalLineView, JournalView, OriginalFileInfo,
+    WorkspaceInfo,
+};
+use crate::error::{AppError, ErrorCode};
+use crate::{demo, settings};
+use folio_coding::{FixedCoding, JournalAccounts, VendorCoding, build_journal};
+use folio_domain::{Journal, check_balanced, currency_totals};
+use folio_store::{Change, DocumentId, DocumentRow, MasterData, Store, StoredJournal};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Who is working and where time comes from.
+#[derive(Debug, Clone)]
+pub struct Context {
+    pub actor: String,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Context {
+    /// The OS user (from `USER`/`USERNAME`) and the system clock.
+    pub fn from_environment() -> Context {
+        let actor = std::env::var("USER")
+            .or_else(|_| std::env::var("USERNAME"))
+            .unwrap_or_else(|_| "unknown".to_owned());
+        Context {
+            actor,
+            clock: Arc::new(SystemClock),
+        }
+    }
+
+    pub(crate) fn change(&self) -> Change {
+        Change {
+            actor: self.actor.clone(),
+            at: self.clock.now(),
+        }
+    }
+}
+
+/// An open workspace.
+#[derive(Debug)]
+pub struct Workspace {
+    pub(crate) store: Store,
+    pub(crate) context: Context,
+    path: PathBuf,
+}
+
+impl Workspace {
+    /// Opens the workspace in `dir`, as the OS user with the system clock.
+    pub fn open(dir: &Path) -> Result<Workspace, AppError> {
+        Workspace::open_with(dir, Context::from_environment())
+    }
+
+    pub fn open_with(dir: &Path, context: Context) -> Result<Workspace, AppError> {
+        let store = Store::open(dir)?;
+        Ok(Workspace {
+            store,
+            context,
+            path: dir.to_path_buf(),
+        })
+    }
+
+    /// Creates a workspace in `dir` (the folder may exist but must not hold one already). With
+    /// `demo`, it is filled with the demo chart of accounts, vendors and sample invoices, and a
+    /// journal draft is built for each invoice.
+    pub fn init(
+        dir: &Path,
+        demo: bool,
+        context: Context,
+    ) -> Result<(Workspace, InitReport), AppError> {
+        let store = Store::create(dir, context.clock.now())?;
+        let mut workspace = Workspace {
+            store,
+            context,
+            path: dir.to_path_buf(),
+        };
+        let mut report = InitReport {
+            path: dir.display().to_string(),
+            demo,
+            accounts: 0,
+            cost_centres: 0,
+            tax_codes: 0,
+            vendors: 0,
+            documents: 0,
+            journals: 0,
+        };
+        if demo {
+            let today = workspace.context.clock.now().date_naive();
+            let data = demo::demo_master_data(today);
+            let master = MasterData {
+                accounts: data.accounts,
+                dimensions: data.dimensions,
+                tax_codes: data.tax_codes,
+                vendors: data.vendors,
+                periods: data.periods,
+            };
+            report.accounts = count(master.accounts.len());
+            report.cost_centres = count(
+                master
+                    .dimensions
+                    .iter()
+                    .filter(|d| d.code == settings::COST_CENTRE)
+                    .map(|d| d.values.len())
+                    .sum(),
+            );
+            report.tax_codes = count(master.tax_codes.len());
+            report.vendors = count(master.vendors.len());
+            let change = workspace.context.change();
+            workspace.store.save_master_data(&master, &change)?;
+            settings::save_demo_settings(&mut workspace.store, &change)?;
+            for file in demo::demo_invoices(today) {
+                let outcome = workspace.import_bytes(&file.file_name, &file.bytes)?;
+                if let Some(id) = outcome.document_id {
+                    report.documents += 1;
+                    workspace.journal_draft(&id)?;
+                    report.journals += 1;
+                }
+            }
+        }
+        Ok((workspace, report))
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn context(&self) -> &Context {
+        &self.context
+    }
+
+    pub fn info(&self) -> Result<WorkspaceInfo, AppError> {
+        let master = self.store.master_data()?;
+        Ok(WorkspaceInfo {
+            path: self.path.display().to_string(),
+            documents: self.store.document_count()?,
+            accounts: count(master.accounts.len()),
+            vendors: count(master.vendors.len()),
+        })
+    }
+
+    /// Every document, newest import first.
+    pub fn list_documents(&self) -> Result<Vec<DocumentSummary>, AppError> {
+        Ok(self.store.list_documents()?.iter().map(summary).collect())
+    }
+
+    pub fn show_document(&self, id: &str) -> Result<DocumentDetail, AppError> {
+        let id = parse_document_id(id)?;
+        let stored = self.store.get_document(id)?.ok_or_else(|| not_found(id))?;
+        Ok(DocumentDetail {
+            summary: summary(&stored.row),
+            document: stored.document,
+            problems: stored.problems,
+            original: OriginalFileInfo {
+                file_name: stored.original.file_name,
+                sha256: stored.original.sha256,
+                media_type: stored.original.media_type,
+                size: stored.original.size,
+            },
+            imported_at: stored.imported_at.to_rfc3339(),
+            imported_by: stored.imported_by,
+        })
+    }
+
+    /// The document's journal: the stored one if it is approved or later, otherwise a draft built
+    /// afresh from the document and the current coding and saved (one state change, audited).
+    pub fn journal_draft(&mut self, id: &str) -> Result<JournalView, AppError> {
+        let id = parse_document_id(id)?;
+        if let Some(existing) = self.store.journal_for_document(id)? {
+            if existing.journal.status.is_immutable() {
+                return self.journal_view(id, &existing, Vec::new());
+            }
+        }
+        let stored = self.store.get_document(id)?.ok_or_else(|| not_found(id))?;
+        let master = self.store.master_data()?;
+        let settings = settings::load(&self.store)?;
+        let coding_source = fixed_coding(&master, &settings);
+        let (coding, mut notes) = coding_source.code(&stored.document);
+        let accounts = JournalAccounts {
+            payable: &settings.payable_account,
+            rounding: &settings.rounding_account,
+            tax_codes: &master.tax_codes,
+        };
+        let (journal, built_notes) =
+            build_journal(&stored.document, &coding, &accounts).map_err(|e| {
+                AppError::new(
+                    ErrorCode::JournalNotBuildable,
+                    format!("no journal can be built for {id} yet"),
+                )
+                .with_problems(e.problems)
+            })?;
+        notes.extend(built_notes);
+        let same_as_stored = self
+            .store
+            .journal_for_document(id)?
+            .filter(|existing| existing.journal == journal);
+        let saved = match same_as_stored {
+            Some(existing) => existing,
+            None => {
+                self.store
+                    .save_journal_draft(id, &journal, &self.context.change())?;
+                self.store.journal_for_document(id)?.ok_or_else(|| {
+                    AppError::new(
+                        ErrorCode::Storage,
+                        format!("the journal of {id} was not saved"),
+                    )
+                })?
+            }
+        };
+        self.journal_view(id, &saved, notes)
+    }
+
+    fn journal_view(
+        &self,
+        id: DocumentId,
+        stored: &StoredJournal,
+        notes: Vec<folio_domain::Problem>,
+    ) -> Result<JournalView, AppError> {
+        let master = self.store.master_data()?;
+        let names: BTreeMap<&str, &str> = master
+            .accounts
+            .iter()
+            .map(|a| (a.code.as_str(), a.name.as_str()))
+            .collect();
+        Ok(view_of(id, stored, &stored.journal, &names, notes))
+    }
+}
+
+fn view_of(
+    id: DocumentId,
+    stored: &StoredJournal,
+    journal: &Journal,
+    names: &BTreeMap<&str, &str>,
+    notes: Vec<folio_domain::Problem>,
+) -> JournalView {
+    let mut problems = check_balanced(journal);
+    let balanced = problems.is_empty();
+    problems.extend(notes);
+    JournalView {
+        document_id: id.to_string(),
+        journal_id: stored.id.to_string(),
+        version: stored.version,
+        status: journal.status,
+        date: journal.date.to_string(),
+        memo: journal.memo.clone(),
+        lines: journal
+            .lines
+            .iter()
+            .map(|l| JournalLineView {
+                account: l.account.clone(),
+                account_name: names.get(l.account.as_str()).map(|n| (*n).to_owned()),
+                description: l.description.clone(),
+                side: l.side,
+                amount: l.amount.to_string(),
+                currency: l.currency,
+                dimensions: l.dimensions.clone(),
+                tax_code: l.tax_code.clone(),
+                source: l.source.clone(),
+            })
+            .collect(),
+        totals: currency_totals(journal).unwrap_or_default(),
+        balanced,
+        problems,
+    }
+}
+
+/// The vendor table the first journal builder codes with: each known vendor's default account
+/// and dimensions, and the workspace's default account for everyone else.
+fn fixed_coding(master: &MasterData, settings: &settings::Settings) -> FixedCoding {
+    let demo_dimensions: BTreeMap<String, String> = demo::demo_coding()
+        .into_iter()
+        .map(|c| (c.vendor_vat_id, c.cost_centre))
+        .collect();
+    FixedCoding {
+        vendors: master
+            .vendors
+            .iter()
+            .filter_map(|v| {
+                let vat_id = v.vat_id.clone()?;
+                let account = v.default_account.clone()?;
+                let mut dimensions = BTreeMap::new();
+                if let Some(cc) = demo_dimensions.get(&vat_id) {
+                    dimensions.insert(settings::COST_CENTRE.to_owned(), cc.clone());
+                }
+                Some(VendorCoding {
+                    vat_id,
+                    expense_account: account,
+                    dimensions,
+                })
+            })
+            .collect(),
+        default_account: settings.default_expense_account.clone(),
+        default_dimensions: settings
+            .default_cost_centre
+            .iter()
+            .map(|cc| (settings::COST_CENTRE.to_owned(), cc.clone()))
+            .collect(),
+    }
+}
+
+pub(crate) fn parse_document_id(text: &str) -> Result<DocumentId, AppError> {
+    text.parse::<DocumentId>().map_err(|_| {
+        AppError::new(
+            ErrorCode::InvalidInput,
+            format!("'{text}' is not a document id (expected DOC-12 or 12)"),
+        )
+    })
+}
+
+fn not_found(id: DocumentId) -> AppError {
+    AppError::new(
+        ErrorCode::DocumentNotFound,
+        format!("there is no document {id} in this workspace"),
+    )
+}
+
+pub(crate) fn summary(row: &DocumentRow) -> DocumentSummary {
+    DocumentSummary {
+        id: row.id.to_string(),
+        number: row.number.clone(),
+        doc_type: row.doc_type.as_str().to_owned(),
+        syntax: row.syntax.as_str().to_owned(),
+        supplier_name: row.supplier_name.clone(),
+        issue_date: row.issue_date.to_string(),
+        due_date: row.due_date.map(|d| d.to_string()),
+        currency: row.currency,
+        payable_amount: row.payable.to_string(),
+        lines: row.line_count,
+        problem_count: row.problem_count,
+        journal_status: row.journal_status,
+    }
+}
+
+pub(crate) fn count(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
