@@ -80,7 +80,9 @@ fn utf8<'a>(bytes: &'a [u8], what: &str) -> Result<Cow<'a, str>, Rejection> {
 }
 
 fn utf16(bytes: &[u8], unit: fn([u8; 2]) -> u16) -> Result<String, Rejection> {
-    let units = bytes.chunks_exact(2).map(|c| unit([c[0], c[1]]));
+    let units = bytes
+        .chunks_exact(2)
+        .map(|c| <[u8; 2]>::try_from(c).map_or(0xFFFD, unit));
     let text: Result<String, _> = char::decode_utf16(units).collect();
     match text {
         Ok(text) if bytes.len().is_multiple_of(2) => Ok(text),
