@@ -1,1 +1,4 @@
-//! integration
+//! Folio's cross-crate integration tests, in one binary (faster to build and link than many).
+
+mod cli_import;
+mod crash;

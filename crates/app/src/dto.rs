@@ -124,7 +124,7 @@ pub enum ImportProgress {
     FileDone {
         index: u32,
         total: u32,
-        outcome: ImportOutcome,
+        outcome: Box<ImportOutcome>,
     },
 }
 

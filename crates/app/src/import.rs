@@ -298,7 +298,7 @@ fn finish(
     progress(&ImportProgress::FileDone {
         index: *index,
         total,
-        outcome: outcome.clone(),
+        outcome: Box::new(outcome.clone()),
     });
     *index += 1;
     outcomes.push(outcome);

@@ -174,10 +174,10 @@ impl Workspace {
     /// afresh from the document and the current coding and saved (one state change, audited).
     pub fn journal_draft(&mut self, id: &str) -> Result<JournalView, AppError> {
         let id = parse_document_id(id)?;
-        if let Some(existing) = self.store.journal_for_document(id)? {
-            if existing.journal.status.is_immutable() {
-                return self.journal_view(id, &existing, Vec::new());
-            }
+        if let Some(existing) = self.store.journal_for_document(id)?
+            && existing.journal.status.is_immutable()
+        {
+            return self.journal_view(id, &existing, Vec::new());
         }
         let stored = self.store.get_document(id)?.ok_or_else(|| not_found(id))?;
         let master = self.store.master_data()?;

@@ -160,8 +160,8 @@ pub fn documents(list: &[DocumentSummary], json: bool) {
         return;
     }
     println!(
-        "{:<9} {:<11} {:<20} {:<28} {:>16} {:<3} {:>5} {:>8}  {}",
-        "ID", "DATE", "NUMBER", "SUPPLIER", "PAYABLE", "CUR", "LINES", "PROBLEMS", "JOURNAL"
+        "{:<9} {:<11} {:<20} {:<28} {:>16} {:<3} {:>5} {:>8}  JOURNAL",
+        "ID", "DATE", "NUMBER", "SUPPLIER", "PAYABLE", "CUR", "LINES", "PROBLEMS"
     );
     for d in list {
         println!(
@@ -298,8 +298,8 @@ pub fn journal(view: &JournalView, json: bool) {
     println!("  {}", view.memo);
     println!();
     println!(
-        "  {:<8} {:<30} {:<36} {:>14} {:>14} {:<3}  {}",
-        "ACCOUNT", "NAME", "DESCRIPTION", "DEBIT", "CREDIT", "CUR", "DIMENSIONS / TAX"
+        "  {:<8} {:<30} {:<36} {:>14} {:>14} {:<3}  DIMENSIONS / TAX",
+        "ACCOUNT", "NAME", "DESCRIPTION", "DEBIT", "CREDIT", "CUR"
     );
     for l in &view.lines {
         let formatted = amount(&l.amount, l.currency);
