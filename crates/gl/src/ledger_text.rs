@@ -23,6 +23,22 @@ fn signed_amount(line: &folio_domain::JournalLine) -> String {
     }
 }
 
+/// One posting per line, each with its explicit signed amount.
+fn postings(journal: &Journal, indent: &str, account_name: &dyn Fn(&str) -> String) -> String {
+    journal
+        .lines
+        .iter()
+        .map(|line| {
+            format!(
+                "{indent}{}  {} {}\n",
+                account_name(&line.account),
+                signed_amount(line),
+                line.currency
+            )
+        })
+        .collect()
+}
+
 /// A beancount transaction. `account_name` maps a Folio account code to a beancount account
 /// (`Expenses:Office`), which must already be opened in the ledger.
 pub fn beancount(
@@ -54,16 +70,8 @@ pub fn hledger(
     account_name: &dyn Fn(&str) -> String,
 ) -> String {
     let memo = journal.memo.replace(['\n', '\r', ';'], " ");
-    let mut out = format!("{} * {memo}  ; folio_ref:{reference}\n", journal.date);
-    for line in &journal.lines {
-        out.push_str(&format!(
-            "    {}  {} {}\n",
-            account_name(&line.account),
-            signed_amount(line),
-            line.currency
-        ));
-    }
-    out
+    let header = format!("{} * {memo}  ; folio_ref:{reference}\n", journal.date);
+    header + &postings(journal, "    ", account_name)
 }
 
 #[cfg(test)]
