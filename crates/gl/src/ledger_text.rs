@@ -46,21 +46,13 @@ pub fn beancount(
     reference: &JournalRef,
     account_name: &dyn Fn(&str) -> String,
 ) -> String {
-    let mut out = format!(
+    let header = format!(
         "{} * \"{}\"\n  folio_ref: \"{}\"\n",
         journal.date,
         escape(&journal.memo),
         reference
     );
-    for line in &journal.lines {
-        out.push_str(&format!(
-            "  {}  {} {}\n",
-            account_name(&line.account),
-            signed_amount(line),
-            line.currency
-        ));
-    }
-    out
+    header + &postings(journal, "  ", account_name)
 }
 
 /// An hledger transaction with the reference as a `folio_ref:` tag.
