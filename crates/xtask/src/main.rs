@@ -93,6 +93,9 @@ fn has_nextest() -> bool {
         .is_ok_and(|o| o.status.success())
 }
 
+/// The number of steps `test` runs; each fails the run on its own.
+const TEST_STEPS: u32 = 10;
+
 fn test() -> Result<()> {
     let started = Instant::now();
     step("system packages", desktop::ensure_system_packages)?;
