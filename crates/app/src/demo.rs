@@ -197,6 +197,7 @@ fn accounts() -> Vec<Account> {
         account("4730", "Freight and shipping", Expense),
         account("4800", "Repairs and maintenance", Expense),
         account("4855", "Hardware and low-value assets", Expense),
+        account("4900", "Other operating expenses (to be coded)", Expense),
         account("4920", "Telecommunications", Expense),
         account("4930", "Office supplies", Expense),
         Account {

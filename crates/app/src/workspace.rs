@@ -273,36 +273,38 @@ fn view_of(
 }
 
 /// The vendor table the first journal builder codes with: each known vendor's default account
-/// and dimensions, and the workspace's default account for everyone else.
+/// (and, for the demo vendors, their cost centre), and the workspace's default account for
+/// everyone else.
 fn fixed_coding(master: &MasterData, settings: &settings::Settings) -> FixedCoding {
     let demo_dimensions: BTreeMap<String, String> = demo::demo_coding()
         .into_iter()
         .map(|c| (c.vendor_vat_id, c.cost_centre))
+        .collect();
+    let default_dimensions: BTreeMap<String, String> = settings
+        .default_cost_centre
+        .iter()
+        .map(|cc| (settings::COST_CENTRE.to_owned(), cc.clone()))
         .collect();
     FixedCoding {
         vendors: master
             .vendors
             .iter()
             .filter_map(|v| {
-                let vat_id = v.vat_id.clone()?;
                 let account = v.default_account.clone()?;
-                let mut dimensions = BTreeMap::new();
-                if let Some(cc) = demo_dimensions.get(&vat_id) {
-                    dimensions.insert(settings::COST_CENTRE.to_owned(), cc.clone());
-                }
+                let dimensions = match v.vat_id.as_ref().and_then(|vat| demo_dimensions.get(vat)) {
+                    Some(cc) => BTreeMap::from([(settings::COST_CENTRE.to_owned(), cc.clone())]),
+                    None => default_dimensions.clone(),
+                };
                 Some(VendorCoding {
-                    vat_id,
+                    vat_id: v.vat_id.clone(),
+                    name: v.name.clone(),
                     expense_account: account,
                     dimensions,
                 })
             })
             .collect(),
         default_account: settings.default_expense_account.clone(),
-        default_dimensions: settings
-            .default_cost_centre
-            .iter()
-            .map(|cc| (settings::COST_CENTRE.to_owned(), cc.clone()))
-            .collect(),
+        default_dimensions,
     }
 }
 
