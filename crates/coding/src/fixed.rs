@@ -12,7 +12,9 @@ use std::collections::BTreeMap;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VendorCoding {
     /// The vendor's VAT id, compared without spaces and case.
-    pub vat_id: String,
+    pub vat_id: Option<String>,
+    /// The vendor's name, compared without case and punctuation when the document has no VAT id.
+    pub name: String,
     pub expense_account: String,
     /// Dimension code → value code.
     pub dimensions: BTreeMap<String, String>,
@@ -34,15 +36,29 @@ fn normalise_vat_id(vat_id: &str) -> String {
         .to_ascii_uppercase()
 }
 
+fn normalise_name(name: &str) -> String {
+    name.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
 impl FixedCoding {
     /// Codes every line of `document` (or its header, when it has no lines).
     pub fn code(&self, document: &Document) -> (DocumentCoding, Vec<Problem>) {
-        let supplier_vat = document.supplier.vat_id.as_deref().map(normalise_vat_id);
-        let vendor = supplier_vat.as_ref().and_then(|vat| {
-            self.vendors
+        // The VAT id identifies a vendor; the name only when the document carries no VAT id.
+        let vendor = match document.supplier.vat_id.as_deref().map(normalise_vat_id) {
+            Some(vat) => self
+                .vendors
                 .iter()
-                .find(|v| &normalise_vat_id(&v.vat_id) == vat)
-        });
+                .find(|v| v.vat_id.as_deref().map(normalise_vat_id).as_ref() == Some(&vat)),
+            None => {
+                let name = normalise_name(&document.supplier.name);
+                self.vendors
+                    .iter()
+                    .find(|v| normalise_name(&v.name) == name)
+            }
+        };
         let mut problems = Vec::new();
         let (account, dimensions) = match vendor {
             Some(v) => (v.expense_account.clone(), v.dimensions.clone()),
