@@ -8,6 +8,10 @@
 //! they become header-only documents (`lines` empty), and a missing line total (BT-106, absent in
 //! MINIMUM) is taken to be what BR-CO-13 implies (BT-109 + allowances − charges).
 
+use crate::facts::{
+    Attachment, Contact, Facts, LineFacts, PaymentMeans, Period, PlainAddress, TaxRepresentative,
+};
+use crate::xml::parse_date_102;
 use crate::xml::{
     at, attr, boolean, child, children, cii_date, currency, decimal, decimal_at, line as line_no,
     missing, required_decimal, text, text_at, vat_category,
@@ -241,7 +245,170 @@ pub fn read(tree: &roxmltree::Document<'_>, dialect: Dialect) -> Result<Mapped, 
             .filter_map(|note| text_at(note, &["ram:Content"]))
             .collect(),
     };
-    Ok(Mapped { document, problems })
+    let facts = match dialect {
+        Dialect::D16B => facts(transaction, agreement, settlement),
+        // ZUGFeRD 1.0 predates EN 16931: its documents are held to the arithmetic rules only.
+        Dialect::Zugferd1 => Facts::default(),
+    };
+    Ok(Mapped {
+        document,
+        problems,
+        facts,
+    })
+}
+
+/// A CII period (`BillingSpecifiedPeriod`), lenient about dates: a bad date is simply unknown.
+fn period(node: Node<'_, '_>) -> Option<Period> {
+    let p = child(node, "ram:BillingSpecifiedPeriod")?;
+    let date = |step: &str| {
+        at(p, &[step, "udt:DateTimeString"])
+            .and_then(text)
+            .and_then(parse_date_102)
+    };
+    Some(Period {
+        start: date("ram:StartDateTime"),
+        end: date("ram:EndDateTime"),
+    })
+}
+
+/// What the rules need beyond the document (see [`crate::facts`]); CII D16B only.
+fn facts(transaction: Node<'_, '_>, agreement: Node<'_, '_>, settlement: Node<'_, '_>) -> Facts {
+    let seller = child(agreement, "ram:SellerTradeParty");
+    let buyer = child(agreement, "ram:BuyerTradeParty");
+    let without_scheme = |party: Option<Node<'_, '_>>| {
+        party
+            .and_then(|p| at(p, &["ram:URIUniversalCommunication", "ram:URIID"]))
+            .is_some_and(|e| attr(e, "schemeID").is_none())
+    };
+    let delivery = child(transaction, "ram:ApplicableHeaderTradeDelivery");
+    let terms: Vec<Node<'_, '_>> = children(settlement, "ram:SpecifiedTradePaymentTerms").collect();
+    Facts {
+        known: true,
+        seller_contact: seller
+            .and_then(|p| child(p, "ram:DefinedTradeContact"))
+            .map(|c| Contact {
+                name: text_at(c, &["ram:PersonName"])
+                    .or_else(|| text_at(c, &["ram:DepartmentName"])),
+                phone: text_at(
+                    c,
+                    &["ram:TelephoneUniversalCommunication", "ram:CompleteNumber"],
+                ),
+                email: text_at(c, &["ram:EmailURIUniversalCommunication", "ram:URIID"]),
+            }),
+        seller_endpoint_without_scheme: without_scheme(seller),
+        buyer_endpoint_without_scheme: without_scheme(buyer),
+        tax_representative: child(agreement, "ram:SellerTaxRepresentativeTradeParty").map(|t| {
+            TaxRepresentative {
+                name: text_at(t, &["ram:Name"]),
+                has_address: child(t, "ram:PostalTradeAddress").is_some(),
+                country_code: text_at(t, &["ram:PostalTradeAddress", "ram:CountryID"]),
+                vat_id: children(t, "ram:SpecifiedTaxRegistration")
+                    .filter_map(|r| child(r, "ram:ID"))
+                    .find(|id| attr(*id, "schemeID") == Some("VA"))
+                    .and_then(text)
+                    .map(str::to_owned),
+            }
+        }),
+        payment_means: children(settlement, "ram:SpecifiedTradeSettlementPaymentMeans")
+            .map(|m| PaymentMeans {
+                code: text_at(m, &["ram:TypeCode"]),
+                credit_accounts: children(m, "ram:PayeePartyCreditorFinancialAccount")
+                    .map(|a| {
+                        text_at(a, &["ram:IBANID"])
+                            .or_else(|| text_at(a, &["ram:ProprietaryID"]))
+                            .unwrap_or_default()
+                    })
+                    .collect(),
+                card: child(m, "ram:ApplicableTradeSettlementFinancialCard")
+                    .map(|c| text_at(c, &["ram:ID"]).unwrap_or_default()),
+                direct_debit: at(m, &["ram:PayerPartyDebtorFinancialAccount", "ram:IBANID"])
+                    .and_then(text)
+                    .is_some(),
+                debited_account: text_at(
+                    m,
+                    &["ram:PayerPartyDebtorFinancialAccount", "ram:IBANID"],
+                ),
+            })
+            .collect(),
+        payment_terms_raw: terms
+            .iter()
+            .filter_map(|t| child(*t, "ram:Description"))
+            .map(|d| d.text().unwrap_or_default().to_owned())
+            .collect(),
+        direct_debit_header: terms
+            .iter()
+            .any(|t| text_at(*t, &["ram:DirectDebitMandateID"]).is_some())
+            || text_at(settlement, &["ram:CreditorReferenceID"]).is_some(),
+        invoice_period: period(settlement),
+        tax_point_date_code: children(settlement, "ram:ApplicableTradeTax")
+            .any(|t| child(t, "ram:DueDateTypeCode").is_some()),
+        actual_delivery_date: delivery
+            .and_then(|d| {
+                at(
+                    d,
+                    &[
+                        "ram:ActualDeliverySupplyChainEvent",
+                        "ram:OccurrenceDateTime",
+                    ],
+                )
+            })
+            .is_some(),
+        deliver_to: delivery
+            .and_then(|d| at(d, &["ram:ShipToTradeParty", "ram:PostalTradeAddress"]))
+            .map(|a| PlainAddress {
+                city: text_at(a, &["ram:CityName"]),
+                postal_code: text_at(a, &["ram:PostcodeCode"]),
+                country_code: text_at(a, &["ram:CountryID"]),
+            }),
+        attachments: children(agreement, "ram:AdditionalReferencedDocument")
+            .filter(|r| text_at(*r, &["ram:TypeCode"]).as_deref() == Some("916"))
+            .map(|r| Attachment {
+                id: text_at(r, &["ram:IssuerAssignedID"]),
+                filename: child(r, "ram:AttachmentBinaryObject")
+                    .and_then(|b| attr(b, "filename"))
+                    .map(str::to_owned),
+            })
+            .collect(),
+        preceding_without_id: children(settlement, "ram:InvoiceReferencedDocument")
+            .filter(|d| text_at(*d, &["ram:IssuerAssignedID"]).is_none())
+            .count(),
+        lines: children(transaction, "ram:IncludedSupplyChainTradeLineItem")
+            .map(|line| {
+                let product = child(line, "ram:SpecifiedTradeProduct");
+                LineFacts {
+                    has_id: at(line, &["ram:AssociatedDocumentLineDocument", "ram:LineID"])
+                        .and_then(text)
+                        .is_some(),
+                    period: child(line, "ram:SpecifiedLineTradeSettlement").and_then(period),
+                    gross_price: at(
+                        line,
+                        &[
+                            "ram:SpecifiedLineTradeAgreement",
+                            "ram:GrossPriceProductTradePrice",
+                            "ram:ChargeAmount",
+                        ],
+                    )
+                    .and_then(|n| decimal(n).ok()),
+                    standard_id_without_scheme: product
+                        .and_then(|p| child(p, "ram:GlobalID"))
+                        .is_some_and(|id| attr(id, "schemeID").is_none()),
+                    classification_without_scheme: product.is_some_and(|p| {
+                        children(p, "ram:DesignatedProductClassification")
+                            .filter_map(|c| child(c, "ram:ClassCode"))
+                            .any(|c| attr(c, "listID").is_none())
+                    }),
+                    incomplete_attribute: product.is_some_and(|p| {
+                        children(p, "ram:ApplicableProductCharacteristic").any(|c| {
+                            text_at(c, &["ram:Description"]).is_none()
+                                || text_at(c, &["ram:Value"]).is_none()
+                        })
+                    }),
+                    sub_lines: None,
+                    sub_lines_without_category: 0,
+                }
+            })
+            .collect(),
+    }
 }
 
 /// `ram:TaxTotalAmount` appears once per currency: the one in the invoice currency (or without a

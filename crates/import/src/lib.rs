@@ -14,6 +14,7 @@
 //!    [`Problem`]s, which do not stop the import: a reviewer sees and fixes them.
 
 pub mod cii;
+pub mod facts;
 pub mod sniff;
 pub mod ubl;
 pub mod validate;
@@ -43,6 +44,8 @@ pub struct Imported {
 pub struct Mapped {
     pub document: Document,
     pub problems: Vec<Problem>,
+    /// What the mapper saw that the document does not keep, for the rules.
+    pub facts: facts::Facts,
 }
 
 /// Why a file could not be imported at all: a stable `code` and a sentence for a person.
@@ -133,8 +136,9 @@ pub fn import_bytes(bytes: &[u8]) -> Result<Imported, Rejection> {
     let Mapped {
         document,
         mut problems,
+        facts,
     } = mapped;
-    problems.extend(validate(&document));
+    problems.extend(validate::validate_with(&document, &facts));
     Ok(Imported {
         document,
         problems,

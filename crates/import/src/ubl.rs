@@ -7,6 +7,10 @@
 //! mapping is shared. Sub-invoice lines (XRechnung extension) are not separate document lines: the
 //! top-level line carries the amount that the totals add up.
 
+use crate::facts::{
+    Attachment, Contact, Facts, LineFacts, PaymentMeans, Period, PlainAddress, TaxRepresentative,
+};
+use crate::xml::parse_iso_date;
 use crate::xml::{
     at, attr, boolean, child, children, currency, decimal, decimal_at, iso_date, iso_date_at,
     missing, required_decimal, text, text_at, vat_category,
@@ -162,7 +166,144 @@ pub fn read(tree: &roxmltree::Document<'_>) -> Result<Mapped, Rejection> {
     Ok(Mapped {
         document,
         problems: Vec::new(),
+        facts: facts(root, names),
     })
+}
+
+/// What the rules need beyond the document (see [`crate::facts`]).
+fn facts(root: Node<'_, '_>, names: &Names) -> Facts {
+    let supplier = at(root, &["cac:AccountingSupplierParty", "cac:Party"]);
+    let buyer = at(root, &["cac:AccountingCustomerParty", "cac:Party"]);
+    let without_scheme = |party: Option<Node<'_, '_>>| {
+        party
+            .and_then(|p| child(p, "cbc:EndpointID"))
+            .is_some_and(|e| attr(e, "schemeID").is_none())
+    };
+    let period = |node: Node<'_, '_>| {
+        child(node, "cac:InvoicePeriod").map(|p| Period {
+            start: text_at(p, &["cbc:StartDate"]).and_then(|t| parse_iso_date(&t)),
+            end: text_at(p, &["cbc:EndDate"]).and_then(|t| parse_iso_date(&t)),
+        })
+    };
+    let delivery = child(root, "cac:Delivery");
+    Facts {
+        known: true,
+        seller_contact: supplier
+            .and_then(|p| child(p, "cac:Contact"))
+            .map(|c| Contact {
+                name: text_at(c, &["cbc:Name"]),
+                phone: text_at(c, &["cbc:Telephone"]),
+                email: text_at(c, &["cbc:ElectronicMail"]),
+            }),
+        seller_endpoint_without_scheme: without_scheme(supplier),
+        buyer_endpoint_without_scheme: without_scheme(buyer),
+        tax_representative: child(root, "cac:TaxRepresentativeParty").map(|t| TaxRepresentative {
+            name: text_at(t, &["cac:PartyName", "cbc:Name"]),
+            has_address: child(t, "cac:PostalAddress").is_some(),
+            country_code: text_at(
+                t,
+                &["cac:PostalAddress", "cac:Country", "cbc:IdentificationCode"],
+            ),
+            vat_id: text_at(t, &["cac:PartyTaxScheme", "cbc:CompanyID"]),
+        }),
+        payment_means: children(root, "cac:PaymentMeans")
+            .map(|m| PaymentMeans {
+                code: text_at(m, &["cbc:PaymentMeansCode"]),
+                credit_accounts: children(m, "cac:PayeeFinancialAccount")
+                    .map(|a| text_at(a, &["cbc:ID"]).unwrap_or_default())
+                    .collect(),
+                card: child(m, "cac:CardAccount")
+                    .map(|c| text_at(c, &["cbc:PrimaryAccountNumberID"]).unwrap_or_default()),
+                direct_debit: child(m, "cac:PaymentMandate").is_some_and(|d| {
+                    text_at(d, &["cbc:ID"]).is_some()
+                        || text_at(d, &["cac:PayerFinancialAccount", "cbc:ID"]).is_some()
+                }),
+                debited_account: text_at(
+                    m,
+                    &["cac:PaymentMandate", "cac:PayerFinancialAccount", "cbc:ID"],
+                ),
+            })
+            .collect(),
+        payment_terms_raw: children(root, "cac:PaymentTerms")
+            .flat_map(|t| children(t, "cbc:Note"))
+            .map(|n| n.text().unwrap_or_default().to_owned())
+            .collect(),
+        direct_debit_header: false,
+        invoice_period: period(root),
+        tax_point_date_code: at(root, &["cac:InvoicePeriod", "cbc:DescriptionCode"]).is_some(),
+        actual_delivery_date: delivery
+            .and_then(|d| child(d, "cbc:ActualDeliveryDate"))
+            .is_some(),
+        deliver_to: delivery
+            .and_then(|d| at(d, &["cac:DeliveryLocation", "cac:Address"]))
+            .map(|a| PlainAddress {
+                city: text_at(a, &["cbc:CityName"]),
+                postal_code: text_at(a, &["cbc:PostalZone"]),
+                country_code: text_at(a, &["cac:Country", "cbc:IdentificationCode"]),
+            }),
+        attachments: children(root, "cac:AdditionalDocumentReference")
+            .filter(|r| {
+                !matches!(
+                    text_at(*r, &["cbc:DocumentTypeCode"]).as_deref(),
+                    Some("130" | "50")
+                )
+            })
+            .map(|r| Attachment {
+                id: text_at(r, &["cbc:ID"]),
+                filename: at(r, &["cac:Attachment", "cbc:EmbeddedDocumentBinaryObject"])
+                    .and_then(|b| attr(b, "filename"))
+                    .map(str::to_owned),
+            })
+            .collect(),
+        preceding_without_id: children(root, "cac:BillingReference")
+            .filter(|b| text_at(*b, &["cac:InvoiceDocumentReference", "cbc:ID"]).is_none())
+            .count(),
+        lines: children(root, names.line)
+            .map(|line| {
+                let item = child(line, "cac:Item");
+                let sub: Vec<Node<'_, '_>> = children(line, "cac:SubInvoiceLine").collect();
+                LineFacts {
+                    has_id: text_at(line, &["cbc:ID"]).is_some(),
+                    period: period(line),
+                    gross_price: at(
+                        line,
+                        &["cac:Price", "cac:AllowanceCharge", "cbc:BaseAmount"],
+                    )
+                    .and_then(|n| decimal(n).ok()),
+                    standard_id_without_scheme: item
+                        .and_then(|i| at(i, &["cac:StandardItemIdentification", "cbc:ID"]))
+                        .is_some_and(|id| attr(id, "schemeID").is_none()),
+                    classification_without_scheme: item.is_some_and(|i| {
+                        children(i, "cac:CommodityClassification")
+                            .filter_map(|c| child(c, "cbc:ItemClassificationCode"))
+                            .any(|c| attr(c, "listID").is_none())
+                    }),
+                    incomplete_attribute: item.is_some_and(|i| {
+                        children(i, "cac:AdditionalItemProperty").any(|p| {
+                            text_at(p, &["cbc:Name"]).is_none()
+                                || text_at(p, &["cbc:Value"]).is_none()
+                        })
+                    }),
+                    sub_lines: (!sub.is_empty()).then(|| {
+                        let sum = sub
+                            .iter()
+                            .filter_map(|s| decimal_at(*s, &["cbc:LineExtensionAmount"]).ok())
+                            .flatten()
+                            .sum();
+                        (sub.len(), sum)
+                    }),
+                    sub_lines_without_category: sub
+                        .iter()
+                        .filter(|s| {
+                            child(**s, "cac:Item")
+                                .map_or(0, |i| children(i, "cac:ClassifiedTaxCategory").count())
+                                != 1
+                        })
+                        .count(),
+                }
+            })
+            .collect(),
+    }
 }
 
 /// BT-110, BT-111 and the VAT breakdown.
