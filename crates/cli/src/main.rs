@@ -5,6 +5,7 @@
 //! (`--json`, stable and documented in the README). Exit codes: 0 ok, 1 some input was rejected,
 //! 2 usage or workspace error.
 
+mod eval;
 mod output;
 
 use clap::{Parser, Subcommand};
@@ -63,6 +64,8 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Measure the learned coding suggester on history CSV files (needs no workspace).
+    Eval(eval::EvalArgs),
 }
 
 fn default_workspace() -> Option<PathBuf> {
@@ -77,6 +80,7 @@ fn main() -> ExitCode {
         | Command::Documents { json }
         | Command::Show { json, .. }
         | Command::Journal { json, .. } => *json,
+        Command::Eval(args) => args.json(),
     };
     match run(cli) {
         Ok(code) => code,
@@ -153,5 +157,6 @@ fn run(cli: Cli) -> Result<ExitCode, AppError> {
             output::journal(&workspace.journal_draft(&id)?, json);
             Ok(ExitCode::SUCCESS)
         }
+        Command::Eval(args) => Ok(eval::run(args)),
     }
 }

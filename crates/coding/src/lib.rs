@@ -6,7 +6,10 @@
 //! before the builder without changing it. Everything here is pure: no IO, no clock.
 
 pub mod builder;
+pub mod eval;
 pub mod fixed;
+pub mod history;
+pub mod learn;
 
 pub use builder::{BuildError, DocumentCoding, JournalAccounts, LineCoding, build_journal};
 pub use fixed::{FixedCoding, VendorCoding};
