@@ -24,6 +24,9 @@ use folio_domain::{
 use roxmltree::Node;
 use rust_decimal::Decimal;
 
+/// A VAT category and rate of the header's breakdown.
+type HeaderVat = (VatCategory, Option<Decimal>);
+
 /// Which generation of CII a tree is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dialect {
@@ -141,13 +144,20 @@ pub fn read(tree: &roxmltree::Document<'_>, dialect: Dialect) -> Result<Mapped, 
     }
     // When the invoice has a single VAT category and rate, lines without one (ZUGFeRD 1 BASIC) fall
     // under it.
+    let header_vat: Vec<HeaderVat> = vat_breakdown.iter().map(|b| (b.category, b.rate)).collect();
     let single_vat = match vat_breakdown.as_slice() {
         [only] => Some((only.category, only.rate)),
         _ => None,
     };
     let mut lines = Vec::new();
     for (index, node) in children(transaction, "ram:IncludedSupplyChainTradeLineItem").enumerate() {
-        lines.push(line(node, n, index, single_vat, &mut problems)?);
+        lines.push(line(
+            node,
+            n,
+            index,
+            (single_vat, &header_vat),
+            &mut problems,
+        )?);
     }
 
     let summation =
@@ -571,7 +581,7 @@ fn line(
     node: Node<'_, '_>,
     n: &Names,
     index: usize,
-    single_vat: Option<(VatCategory, Option<Decimal>)>,
+    (single_vat, header_vat): (Option<HeaderVat>, &[HeaderVat]),
     problems: &mut Vec<Problem>,
 ) -> Result<DocumentLine, Rejection> {
     let field = |name: &str| format!("lines[{index}].{name}");
@@ -633,15 +643,15 @@ fn line(
     let tax = settlement.and_then(|s| child(s, "ram:ApplicableTradeTax"));
     let (vat_category, vat_rate) = match (tax, tax.and_then(|t| child(t, "ram:CategoryCode"))) {
         (Some(tax), Some(category)) => (vat_category(category)?, decimal_at(tax, &[n.rate])?),
-        _ => match single_vat {
+        _ => match single_vat.or_else(|| same_rate_category(tax, n, header_vat)) {
             Some((category, rate)) => {
                 if !is_text_line {
                     problems.push(Problem::warning(
                         "LINE_VAT_FROM_HEADER",
                         field("vat_category"),
                         format!(
-                            "line {} (XML line {}) has no VAT category; it takes the invoice's \
-                             only one, {}",
+                            "line {} (XML line {}) has no VAT category; it takes {} from the \
+                             invoice's VAT breakdown",
                             index + 1,
                             line_no(node),
                             category.code()
@@ -753,4 +763,22 @@ fn references(agreement: Node<'_, '_>, settlement: Node<'_, '_>, n: &Names) -> R
             &["ram:ReceivableSpecifiedTradeAccountingAccount", "ram:ID"],
         ),
     }
+}
+
+/// The header category for a line without one (ZUGFeRD 1 BASIC): the only breakdown category
+/// with the line's rate, when there is exactly one.
+fn same_rate_category(
+    tax: Option<Node<'_, '_>>,
+    n: &Names,
+    header_vat: &[(VatCategory, Option<Decimal>)],
+) -> Option<(VatCategory, Option<Decimal>)> {
+    let rate = tax.and_then(|t| decimal_at(t, &[n.rate]).ok().flatten())?;
+    let mut categories = header_vat
+        .iter()
+        .filter(|(_, r)| *r == Some(rate))
+        .map(|(c, _)| *c);
+    let first = categories.next()?;
+    categories
+        .all(|c| c == first)
+        .then_some((first, Some(rate)))
 }

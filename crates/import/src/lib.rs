@@ -10,11 +10,17 @@
 //!    DTDs refused and the node count and nesting depth bounded;
 //! 3. a syntax mapper ([`ubl`] or [`cii`], the latter also reading ZUGFeRD 1.0) walks that tree once
 //!    and fills a [`Document`]; anything it cannot read faithfully is a [`Rejection`];
-//! 4. [`validate::validate`] runs EN 16931 arithmetic rules on the document and returns
-//!    [`Problem`]s, which do not stop the import: a reviewer sees and fixes them.
+//! 4. [`validate::validate_with`] runs the EN 16931 (and XRechnung) business rules on the document
+//!    and the mapper's [`facts::Facts`] and returns [`Problem`]s, which do not stop the import: a
+//!    reviewer sees and fixes them.
+//!
+//! A PDF goes through [`pdf`] first: the e-invoice embedded in it takes steps 2 to 4, and the PDF
+//! stays the document's original.
 
 pub mod cii;
+pub mod eval;
 pub mod facts;
+pub mod pdf;
 pub mod sniff;
 pub mod ubl;
 pub mod validate;
@@ -22,6 +28,7 @@ pub mod xml;
 
 use folio_domain::{Document, Problem};
 
+pub use eval::{EvalReport, eval_corpus};
 pub use sniff::{Format, sniff};
 pub use validate::validate;
 
@@ -91,6 +98,10 @@ pub mod codes {
     pub const BAD_VAT_CATEGORY: &str = "BAD_VAT_CATEGORY";
     /// Any other coded value that cannot be read (e.g. an indicator that is not true/false).
     pub const BAD_VALUE: &str = "BAD_VALUE";
+    /// The PDF is encrypted (PDF/A forbids it; Folio does not guess passwords).
+    pub const ENCRYPTED_PDF: &str = "ENCRYPTED_PDF";
+    /// The PDF's structure cannot be read.
+    pub const MALFORMED_PDF: &str = "MALFORMED_PDF";
 }
 
 /// Reads an invoice or credit note from `bytes`, whatever its format, and checks its arithmetic.
@@ -106,12 +117,7 @@ pub fn import_bytes(bytes: &[u8]) -> Result<Imported, Rejection> {
         ));
     }
     match sniff(bytes) {
-        Format::Pdf => {
-            return Err(Rejection::new(
-                codes::UNSUPPORTED_FORMAT,
-                "PDF import is not supported yet; import the invoice's XML (UBL or CII) instead",
-            ));
-        }
+        Format::Pdf => return pdf::import(bytes),
         Format::Unknown => {
             return Err(Rejection::new(
                 codes::UNSUPPORTED_FORMAT,
@@ -122,6 +128,11 @@ pub fn import_bytes(bytes: &[u8]) -> Result<Imported, Rejection> {
         // which decides from the parsed root element.
         Format::Ubl | Format::Cii | Format::Zugferd1 | Format::OtherXml => {}
     }
+    import_xml(bytes)
+}
+
+/// Reads an XML invoice (also the one embedded in a PDF).
+pub(crate) fn import_xml(bytes: &[u8]) -> Result<Imported, Rejection> {
     let text = xml::decode(bytes)?;
     let tree = xml::parse(&text)?;
     let root = tree.root_element();

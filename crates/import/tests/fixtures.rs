@@ -456,7 +456,7 @@ fn rejections() {
         (
             Input::File("not-yet.pdf"),
             "UNSUPPORTED_FORMAT",
-            &["PDF import is not supported yet"],
+            &["PDF without an embedded e-invoice"],
         ),
         (Input::Bytes(Vec::new()), "UNSUPPORTED_FORMAT", &[]),
         (
