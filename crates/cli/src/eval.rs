@@ -26,6 +26,7 @@ impl EvalArgs {
     pub fn json(&self) -> bool {
         match &self.what {
             EvalWhat::Coding(args) => args.json,
+            EvalWhat::Import(args) => args.json,
         }
     }
 }
@@ -34,6 +35,8 @@ impl EvalArgs {
 enum EvalWhat {
     /// Train the coding suggester on TRAIN, predict TEST, report accuracy and calibration.
     Coding(CodingArgs),
+    /// Import every file of an invoice corpus (DIR/catalogue.csv) and report rule agreement.
+    Import(crate::eval_import::ImportArgs),
 }
 
 #[derive(Debug, Args)]
@@ -93,7 +96,10 @@ fn named(
 
 /// Runs `folio eval …`; prints its own errors (exit 2 for unreadable input).
 pub fn run(args: EvalArgs) -> ExitCode {
-    let EvalWhat::Coding(args) = args.what;
+    let args = match args.what {
+        EvalWhat::Coding(args) => args,
+        EvalWhat::Import(args) => return crate::eval_import::run(&args),
+    };
     match coding(&args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {

@@ -6,6 +6,7 @@
 //! 2 usage or workspace error.
 
 mod eval;
+mod eval_import;
 mod output;
 
 use clap::{Parser, Subcommand};
@@ -64,7 +65,7 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Measure the learned coding suggester on history CSV files (needs no workspace).
+    /// Measure Folio on files: the coding suggester, the invoice importer (needs no workspace).
     Eval(eval::EvalArgs),
 }
 
