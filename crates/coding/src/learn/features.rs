@@ -125,7 +125,8 @@ pub fn supplier_key(supplier: &str) -> String {
     out
 }
 
-fn supplier_words(key: &str) -> impl Iterator<Item = &str> {
+/// The words of a supplier key that generalise across suppliers (stop words dropped).
+pub fn supplier_words(key: &str) -> impl Iterator<Item = &str> {
     key.split(' ')
         .filter(|w| w.len() >= 3 && !SUPPLIER_STOP.contains(w))
 }

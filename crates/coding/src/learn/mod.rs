@@ -217,6 +217,7 @@ struct StoredLine {
     supplier_key: String,
     description: String,
     amount: Decimal,
+    vat_category: Option<String>,
     reference: String,
     classes: [u16; 2],
     tokens: Vec<u64>,
@@ -232,7 +233,8 @@ pub struct Suggester {
     targets: [TargetModel; 2],
     /// `[target][0 = known supplier, 1 = unknown supplier]`.
     weights: [[Weights; 2]; 2],
-    calibrators: [Isotonic; 2],
+    /// `[target][0 = known supplier, 1 = unknown supplier]`.
+    calibrators: [[Isotonic; 2]; 2],
     lines: Vec<StoredLine>,
     by_supplier: HashMap<String, Vec<u32>>,
     by_description: HashMap<String, Vec<u32>>,
@@ -284,7 +286,7 @@ impl Suggester {
             latest: None,
             targets: [TargetModel::default(), TargetModel::default()],
             weights: [[default_weights(); 2]; 2],
-            calibrators: [Isotonic::identity(), Isotonic::identity()],
+            calibrators: Default::default(),
             lines: Vec::new(),
             by_supplier: HashMap::new(),
             by_description: HashMap::new(),
@@ -345,7 +347,7 @@ impl Suggester {
                 supplier: &line.supplier,
                 description: &line.description,
                 amount: line.amount,
-                vat_category: None,
+                vat_category: line.vat_category.as_deref(),
             };
             extract(&input, ngrams, &mut features, None);
             let weight = self.line_weight(origin, line.date);
@@ -397,7 +399,21 @@ impl Suggester {
             return;
         };
         let scale = self.line_weight(origin, latest).recip();
+        let mut keys: Vec<&String> = self.by_supplier.keys().collect();
+        keys.sort();
+        let suppliers: Vec<(u64, Vec<u64>)> = keys
+            .into_iter()
+            .map(|key| {
+                (
+                    hash_parts(features::Group::Supplier as u8, &[key]),
+                    features::supplier_words(key)
+                        .map(|w| hash_parts(features::Group::SupplierWord as u8, &[w]))
+                        .collect(),
+                )
+            })
+            .collect();
         for model in &mut self.targets {
+            model.derive_supplier_words(&suppliers, scale);
             model.compile(scale, self.options.shrinkage);
         }
     }
@@ -477,6 +493,7 @@ impl Suggester {
                 supplier_key: supplier_key(&e.supplier),
                 description: e.description.clone(),
                 amount: e.amount,
+                vat_category: e.vat_category.clone(),
                 reference: e.reference.clone(),
                 classes: c,
                 tokens: token_hashes(&e.description),
@@ -513,7 +530,7 @@ impl Suggester {
             });
         self.report.holdout_lines = tail.len();
         let mut fits = Vec::new();
-        let mut calibrators = [Isotonic::identity(), Isotonic::identity()];
+        let mut calibrators: [[Isotonic; 2]; 2] = Default::default();
         let mut weights = self.weights;
         let per_target = |target: Target| {
             let t = target.index();
@@ -542,7 +559,7 @@ impl Suggester {
                     fit_results[r] = Some(fit);
                 }
             }
-            let mut samples = Vec::new();
+            let mut samples: [Vec<(f64, bool)>; 2] = [Vec::new(), Vec::new()];
             let mut right_default = 0usize;
             let mut right_fitted = 0usize;
             let mut p = Vec::new();
@@ -557,21 +574,30 @@ impl Suggester {
                     let best = argmax(&p);
                     let right = best == usize::from(case.truth);
                     right_fitted += usize::from(right);
-                    samples.push((p[best], right));
+                    samples[r].push((p[best], right));
                 }
                 // Lines whose true value the model had never seen are always wrong; they count
-                // for calibration with the model's best guess at its usual confidence.
-                let _ = r;
+                // for calibration at the median raw score of the rest.
+                let mut raw: Vec<f64> = samples[r].iter().map(|s| s.0).collect();
+                raw.sort_by(f64::total_cmp);
+                let median = raw.get(raw.len() / 2).copied().unwrap_or(0.5);
+                for _ in 0..unknown_truth[r] {
+                    samples[r].push((median, false));
+                }
             }
             let total = (regimes[0].len() + regimes[1].len() + unknown_truth[0] + unknown_truth[1])
                 .max(1) as f64;
-            // Unseen true values: add them as wrong at the median raw score of the rest.
-            let mut raw: Vec<f64> = samples.iter().map(|s| s.0).collect();
-            raw.sort_by(f64::total_cmp);
-            let median = raw.get(raw.len() / 2).copied().unwrap_or(0.5);
-            for _ in 0..(unknown_truth[0] + unknown_truth[1]) {
-                samples.push((median, false));
-            }
+            // Each kind of line gets its own calibration when there is enough of it: lines from
+            // unknown suppliers are right far less often at the same raw score.
+            let pooled: Vec<(f64, bool)> = samples.concat();
+            let isotonic = |own: &[(f64, bool)]| {
+                if own.len() >= 200 {
+                    Isotonic::fit(own)
+                } else {
+                    Isotonic::fit(&pooled)
+                }
+            };
+            let calibration = [isotonic(&samples[0]), isotonic(&samples[1])];
             let fit = TargetFit {
                 target,
                 known_supplier: fit_results[0].clone(),
@@ -579,7 +605,7 @@ impl Suggester {
                 holdout_accuracy_default: right_default as f64 / total,
                 holdout_accuracy_fitted: right_fitted as f64 / total,
             };
-            (fitted, Isotonic::fit(&samples), fit)
+            (fitted, calibration, fit)
         };
         let results: Vec<_> = if self.options.threads > 1 {
             std::thread::scope(|scope| {
@@ -679,10 +705,19 @@ impl Suggester {
             model::softmax(&mut scratch.probs);
             let mut order: Vec<usize> = (0..classes).collect();
             let probs = &scratch.probs;
+            order.retain(|c| model.log_prior[*c] > model::NO_CLASS);
+            if order.is_empty() {
+                fields.push(FieldSuggestion {
+                    value: None,
+                    confidence: 0.0,
+                    top: Vec::new(),
+                });
+                continue;
+            }
             order.sort_by(|a, b| probs[*b].total_cmp(&probs[*a]).then(a.cmp(b)));
             order.truncate(3);
             let p_top = probs[order[0]];
-            let confidence = self.calibrators[t].apply(p_top);
+            let confidence = self.calibrators[t][regime].apply(p_top);
             let rest_scale = if p_top < 1.0 {
                 (1.0 - confidence) / (1.0 - p_top)
             } else {

@@ -67,11 +67,16 @@ pub struct TargetModel {
     index: HashMap<String, u16>,
     class_weight: Vec<f64>,
     feats: IdMap<FeatStat>,
+    /// Ids of features derived at compile time (supplier-name words), replaced by each compile.
+    derived: Vec<u64>,
     /// `ln P(y)` after `compile`.
     pub log_prior: Vec<f64>,
 }
 
 const EPSILON: f64 = 1e-9;
+
+/// The log prior of a class that has no lines: never suggested.
+pub const NO_CLASS: f64 = -1e6;
 
 impl TargetModel {
     /// The class id of a label, adding it when new.
@@ -95,7 +100,7 @@ impl TargetModel {
     pub fn add(&mut self, features: &[Feature], class: u16, weight: f64) {
         let c = usize::from(class);
         self.class_weight[c] = clean(self.class_weight[c] + weight);
-        for f in features {
+        for f in features.iter().filter(|f| f.group != Group::SupplierWord) {
             let stat = self.feats.entry(f.id).or_default();
             stat.total = clean(stat.total + weight);
             match stat.classes.iter_mut().find(|(k, _)| *k == class) {
@@ -111,6 +116,49 @@ impl TargetModel {
         }
     }
 
+    /// Derives the supplier-name-word features from suppliers rather than lines: each supplier
+    /// votes once, with its own class distribution, for each of its name words (a vote weighs
+    /// less when the supplier's lines are old). Counting lines instead would let one big
+    /// supplier decide what "MAINTENANCE" means for every new supplier with that word.
+    /// `suppliers` gives each supplier's feature id and its name words' feature ids.
+    pub fn derive_supplier_words(&mut self, suppliers: &[(u64, Vec<u64>)], scale: f64) {
+        for id in std::mem::take(&mut self.derived) {
+            self.feats.remove(&id);
+        }
+        let mut derived: IdMap<FeatStat> = IdMap::default();
+        for (supplier, words) in suppliers {
+            let Some(stat) = self.feats.get(supplier) else {
+                continue;
+            };
+            if stat.total <= 0.0 {
+                continue;
+            }
+            let vote = (stat.total * scale).min(1.0);
+            for word in words {
+                let entry = derived.entry(*word).or_default();
+                entry.total += vote;
+                for &(class, n) in &stat.classes {
+                    let share = vote * n / stat.total;
+                    match entry.classes.iter_mut().find(|(k, _)| *k == class) {
+                        Some(e) => e.1 += share,
+                        None => entry.classes.push((class, share)),
+                    }
+                }
+            }
+        }
+        for (id, mut stat) in derived {
+            // Stored in line units like the rest; `compile` applies `scale` to every count.
+            let unscale = scale.recip();
+            stat.total *= unscale;
+            for e in &mut stat.classes {
+                e.1 *= unscale;
+            }
+            self.derived.push(id);
+            self.feats.insert(id, stat);
+        }
+        self.derived.sort_unstable();
+    }
+
     /// Number of distinct features.
     pub fn feature_count(&self) -> usize {
         self.feats.len()
@@ -120,11 +168,23 @@ impl TargetModel {
     /// (multiplies stored counts so the newest line weighs 1) and shrinkage `mu`.
     pub fn compile(&mut self, scale: f64, mu: f64) {
         let total: f64 = self.class_weight.iter().sum::<f64>() * scale;
-        let classes = self.class_weight.len().max(1) as f64;
+        // Classes with no learned line left (all forgotten) cannot be suggested.
+        let classes = self
+            .class_weight
+            .iter()
+            .filter(|w| **w > 0.0)
+            .count()
+            .max(1) as f64;
         self.log_prior = self
             .class_weight
             .iter()
-            .map(|w| ((w * scale + 0.1) / (total + 0.1 * classes)).ln())
+            .map(|w| {
+                if *w > 0.0 {
+                    ((w * scale + 0.1) / (total + 0.1 * classes)).ln()
+                } else {
+                    NO_CLASS
+                }
+            })
             .collect();
         let log_prior = &self.log_prior;
         let log_mu = mu.ln();
@@ -207,7 +267,13 @@ fn clean(x: f64) -> f64 {
 /// Scores every class: `a_prior ln P(y) + sum of weighted evidence`.
 pub fn scores(log_prior: &[f64], evidence: &Evidence, weights: &Weights, out: &mut Vec<f64>) {
     out.clear();
-    out.extend(log_prior.iter().map(|lp| weights[0] * lp));
+    out.extend(log_prior.iter().map(|lp| {
+        if *lp <= NO_CLASS {
+            f64::NEG_INFINITY
+        } else {
+            weights[0] * lp
+        }
+    }));
     for &(class, group, value) in &evidence.entries {
         out[usize::from(class)] += weights[1 + usize::from(group)] * f64::from(value);
     }
@@ -254,7 +320,9 @@ fn loss_and_gradient(
         // d loss / d w_0 = E_p[ln P] - ln P(truth)
         let mut expected_prior = 0.0;
         for (pi, lp) in p.iter().zip(log_prior) {
-            expected_prior += pi * lp;
+            if *pi > 0.0 {
+                expected_prior += pi * lp;
+            }
         }
         grad[0] += expected_prior - log_prior[t];
         for &(class, group, value) in &case.evidence.entries {
