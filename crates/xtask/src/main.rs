@@ -7,6 +7,7 @@
 //!   desktop app on it; with no display it runs the same demo through the CLI and prints it.
 //! - `cargo xtask bindings` — regenerates `ui/src/bindings` from the Rust types.
 
+mod bench_coding;
 mod bench_import;
 mod desktop;
 
@@ -21,6 +22,7 @@ fn main() -> Result<()> {
         Some("test") => test(),
         Some("run") => run(),
         Some("bindings") => bindings(),
+        Some("bench") if args.get(1).map(String::as_str) == Some("coding") => bench_coding::run(),
         Some("bench") if args.get(1).map(String::as_str) == Some("import") => bench_import::run(),
         _ => {
             eprintln!("usage: cargo xtask test | run | bindings | bench import");
