@@ -9,7 +9,7 @@
 use clap::{Args, Subcommand};
 use folio_coding::eval::{Scored, TargetMetrics, target_metrics};
 use folio_coding::history::{HistoryLine, read_history_csv};
-use folio_coding::learn::{Example, Query, Suggester, Target, TrainOptions};
+use folio_coding::learn::{Example, Query, Suggester, Suggestion, Target, TrainOptions};
 use serde::Serialize;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -54,6 +54,10 @@ struct CodingArgs {
     /// cost_centre_confidence,explanation.
     #[arg(long, value_name = "OUT.csv")]
     predictions: Option<PathBuf>,
+    /// Measure the suggester in use: after predicting each test day, learn that day's lines
+    /// (as approving its journals would). Without it, only TRAIN is learned.
+    #[arg(long)]
+    online: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -63,8 +67,12 @@ struct Report {
     train_lines: usize,
     test_lines: usize,
     model_version: String,
+    /// `offline` (learned TRAIN only) or `online` (learned each test day after predicting it).
+    mode: &'static str,
     training_seconds: f64,
     prediction_seconds: f64,
+    /// Online mode: seconds spent learning the test days (not part of prediction time).
+    update_seconds: Option<f64>,
     account: TargetMetrics,
     cost_centre: TargetMetrics,
     holdout: Vec<HoldoutFit>,
@@ -160,18 +168,21 @@ fn coding(args: &CodingArgs) -> Result<(), String> {
     let queries: Vec<Query> = test.iter().map(query).collect();
 
     let started = Instant::now();
-    let suggester = Suggester::train(&examples, &TrainOptions::default());
+    let mut suggester = Suggester::train(&examples, &TrainOptions::default());
     let training_seconds = started.elapsed().as_secs_f64();
-
-    let explain = args.predictions.is_some();
-    let started = Instant::now();
-    let suggestions = suggester.suggest_many(&queries, explain);
-    let prediction_seconds = started.elapsed().as_secs_f64();
-
     let unseen: Vec<bool> = queries
         .iter()
         .map(|q| !suggester.knows_supplier(&q.supplier))
         .collect();
+
+    let explain = args.predictions.is_some();
+    let (suggestions, prediction_seconds, update_seconds) = if args.online {
+        online(&mut suggester, &test, &queries, explain)
+    } else {
+        let started = Instant::now();
+        let suggestions = suggester.suggest_many(&queries, explain);
+        (suggestions, started.elapsed().as_secs_f64(), None)
+    };
     let metrics = |target: Target| {
         let scored: Vec<Scored> = suggestions
             .iter()
@@ -218,8 +229,10 @@ fn coding(args: &CodingArgs) -> Result<(), String> {
         train_lines: train.len(),
         test_lines: test.len(),
         model_version: suggester.version(),
+        mode: if args.online { "online" } else { "offline" },
         training_seconds,
         prediction_seconds,
+        update_seconds,
         account: metrics(Target::Account),
         cost_centre: metrics(Target::CostCentre),
         holdout: suggester
@@ -247,6 +260,37 @@ fn coding(args: &CodingArgs) -> Result<(), String> {
     Ok(())
 }
 
+/// Predicts the test lines day by day, learning each day's lines after predicting them.
+fn online(
+    suggester: &mut Suggester,
+    test: &[HistoryLine],
+    queries: &[Query],
+    explain: bool,
+) -> (Vec<Suggestion>, f64, Option<f64>) {
+    let mut order: Vec<usize> = (0..test.len()).collect();
+    order.sort_by_key(|&i| (test[i].date, i));
+    let mut out: Vec<Option<Suggestion>> = vec![None; test.len()];
+    let (mut predicting, mut updating) = (0.0, 0.0);
+    for day in order.chunk_by(|a, b| test[*a].date == test[*b].date) {
+        let day_queries: Vec<Query> = day.iter().map(|&i| queries[i].clone()).collect();
+        let started = Instant::now();
+        let suggestions = suggester.suggest_many(&day_queries, explain);
+        predicting += started.elapsed().as_secs_f64();
+        for (&i, s) in day.iter().zip(suggestions) {
+            out[i] = Some(s);
+        }
+        let learned: Vec<Example> = day.iter().map(|&i| example(&test[i])).collect();
+        let started = Instant::now();
+        suggester.update(&learned);
+        updating += started.elapsed().as_secs_f64();
+    }
+    (
+        out.into_iter().flatten().collect(),
+        predicting,
+        Some(updating),
+    )
+}
+
 fn pct(x: f64) -> String {
     format!("{:.1} %", x * 100.0)
 }
@@ -257,6 +301,11 @@ fn print_table(r: &Report) {
         r.train_lines, r.train, r.test_lines, r.test
     );
     println!("Model: {}", r.model_version);
+    if let Some(update) = r.update_seconds {
+        println!(
+            "Online: each test day was learned after it was predicted ({update:.2} s of updates)"
+        );
+    }
     println!();
     let (a, c) = (&r.account, &r.cost_centre);
     let rows: [(&str, String, String); 9] = [

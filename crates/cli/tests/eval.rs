@@ -68,6 +68,7 @@ fn json_report_has_the_documented_keys() {
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(report["train_lines"], 60);
     assert_eq!(report["test_lines"], 5);
+    assert_eq!(report["mode"], "offline");
     for key in ["model_version", "training_seconds", "prediction_seconds"] {
         assert!(!report[key].is_null(), "{key} missing: {report}");
     }
@@ -92,6 +93,29 @@ fn json_report_has_the_documented_keys() {
     }
     assert_eq!(report["account"]["unseen_supplier_lines"], 1);
     assert!(report["account"]["top1_accuracy"].as_f64().unwrap() >= 0.8);
+}
+
+#[test]
+fn online_mode_learns_each_test_day_after_predicting_it() {
+    let output = folio()
+        .args(["eval", "coding", "--json", "--online", "--train"])
+        .arg(fixture("train.csv"))
+        .arg("--test")
+        .arg(fixture("test.csv"))
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["mode"], "online");
+    assert!(report["update_seconds"].is_number(), "{report}");
+    // The test lines were learned too.
+    assert!(
+        report["model_version"]
+            .as_str()
+            .unwrap()
+            .starts_with("learned-v1/65-lines/"),
+        "{report}"
+    );
 }
 
 #[test]

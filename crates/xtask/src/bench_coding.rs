@@ -8,7 +8,9 @@
 //!
 //! Steps: split the Harrogate history by date (earlier 80 % to train, later 20 % to test) into
 //! `target/bench-coding/`, run the release `folio eval coding --json` on it, time a second run on
-//! 100,000 training lines and 25,000 test lines, compute the supplier baseline, run smart_importer
+//! 100,000 training lines and 25,000 test lines, run it again `--online` (each test day learned
+//! after it is predicted, as approvals would), compute the supplier baseline (offline and
+//! online), run smart_importer
 //! in a venv under `target/bench-coding/venv`, then print one table and write `report.json`.
 //! `FOLIO_BENCH_SMART_IMPORTER_MAX_TRAIN=N` trains smart_importer on the latest N lines only (it
 //! is quadratic in the training lines); `FOLIO_BENCH_SKIP_SMART_IMPORTER=1` skips it.
@@ -92,6 +94,16 @@ pub fn run() -> Result<()> {
         &file("timing.json"),
     )?;
 
+    eprintln!("==> folio eval coding --online (learning each test day after predicting it)");
+    capture(
+        Command::new(&folio)
+            .args(["eval", "coding", "--json", "--online", "--train"])
+            .arg(file("train.csv"))
+            .arg("--test")
+            .arg(file("test.csv")),
+        &file("folio-online.json"),
+    )?;
+
     eprintln!("==> supplier baseline");
     capture(
         Command::new("python3")
@@ -100,6 +112,15 @@ pub fn run() -> Result<()> {
             .arg(file("train.csv"))
             .arg(file("test.csv")),
         &file("baseline.json"),
+    )?;
+    capture(
+        Command::new("python3")
+            .arg(&script)
+            .arg("baseline")
+            .arg(file("train.csv"))
+            .arg(file("test.csv"))
+            .arg("--online"),
+        &file("baseline-online.json"),
     )?;
 
     let smart = file("smart_importer.json");
@@ -120,7 +141,9 @@ pub fn run() -> Result<()> {
             .arg(file("baseline.json"))
             .arg(&smart)
             .arg(file("report.json"))
-            .arg(file("timing.json")),
+            .arg(file("timing.json"))
+            .arg(file("folio-online.json"))
+            .arg(file("baseline-online.json")),
     )?;
     println!("\nFigures as JSON: {}", file("report.json").display());
     Ok(())
