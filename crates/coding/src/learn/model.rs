@@ -45,6 +45,9 @@ struct FeatStat {
     classes: Vec<(u16, f64)>,
     /// `ln(n'(f,y) + mu P(y)) - ln(mu P(y))` per entry of `classes`, filled by `compile`.
     corr: Vec<f32>,
+    /// `ln((n'(f) + mu) / mu)`: subtracted from `corr` gives `ln(P(y|f) / P(y))`, the
+    /// feature's evidence for the class relative to the prior (used by explanations).
+    offset: f32,
 }
 
 /// Number of weights: the prior plus one per group.
@@ -190,6 +193,7 @@ impl TargetModel {
         let log_mu = mu.ln();
         for stat in self.feats.values_mut() {
             stat.corr.clear();
+            stat.offset = ((stat.total * scale + mu) / mu).ln() as f32;
             for &(class, n) in &stat.classes {
                 let lp = log_prior[usize::from(class)];
                 let mu_p = (log_mu + lp).exp();
@@ -231,8 +235,8 @@ impl TargetModel {
         }
     }
 
-    /// Per-feature contributions to one class's score (for explanations), as
-    /// `(feature index, contribution)`.
+    /// Per-feature contributions to one class's score relative to the prior (for explanations),
+    /// as `(feature index, weighted ln(P(y|f) / P(y)))`.
     pub fn contributions(
         &self,
         features: &[Feature],
@@ -252,7 +256,8 @@ impl TargetModel {
             };
             let g = f.group as usize;
             if let Some(pos) = stat.classes.iter().position(|(k, _)| *k == class) {
-                let value = f64::from(stat.corr[pos]) * weights[1 + g] / f64::from(known[g]);
+                let lift = f64::from(stat.corr[pos] - stat.offset);
+                let value = lift * weights[1 + g] / f64::from(known[g]);
                 out.push((i, value));
             }
         }
