@@ -1,5 +1,50 @@
-fn main() {
-    tauri::Builder::default()
-        .run(tauri::generate_context!())
-        .expect("error while running tauri application");
+//! Folio's desktop window: a Tauri 2 shell around the Svelte UI in `ui/`.
+//!
+//! This crate is the only one that depends on Tauri, so the core builds and tests without a
+//! webview. It decides which workspace to open (see `location`), registers the commands (see
+//! `commands`, each a few lines over `folio_app`), and starts the window.
+#![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
+
+mod commands;
+mod location;
+
+use location::Invocation;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args = std::env::args_os().skip(1);
+    let env = std::env::var_os("FOLIO_WORKSPACE");
+    let location = match location::parse(args, env, location::default_dir) {
+        Ok(Invocation::Run(location)) => location,
+        Ok(Invocation::Help) => {
+            println!("{}", location::USAGE);
+            return ExitCode::SUCCESS;
+        }
+        Ok(Invocation::Version) => {
+            println!("folio-desktop {}", env!("CARGO_PKG_VERSION"));
+            return ExitCode::SUCCESS;
+        }
+        Err(message) => {
+            eprintln!("folio-desktop: {message}\n\n{}", location::USAGE);
+            return ExitCode::from(2);
+        }
+    };
+
+    let result = tauri::Builder::default()
+        .manage(commands::Desktop::new(location))
+        .invoke_handler(tauri::generate_handler![
+            commands::workspace_location,
+            commands::workspace_info,
+            commands::list_documents,
+            commands::show_document,
+            commands::journal_draft,
+        ])
+        .run(tauri::generate_context!());
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("folio-desktop: the window could not start: {error}");
+            ExitCode::FAILURE
+        }
+    }
 }

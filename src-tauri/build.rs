@@ -1,0 +1,21 @@
+//! Runs tauri-build: it checks `tauri.conf.json`, embeds the icons, and generates one
+//! `allow-…`/`deny-…` permission per app command. Declaring the commands here (the app manifest)
+//! is what makes them subject to the capability in `capabilities/main-window.json`: a command the
+//! capability does not grant cannot be invoked from the window.
+
+/// Every `#[tauri::command]` of this crate, as registered in `main.rs`.
+const COMMANDS: &[&str] = &[
+    "workspace_location",
+    "workspace_info",
+    "list_documents",
+    "show_document",
+    "journal_draft",
+];
+
+fn main() {
+    let attributes = tauri_build::Attributes::new()
+        .app_manifest(tauri_build::AppManifest::new().commands(COMMANDS));
+    if let Err(error) = tauri_build::try_build(attributes) {
+        panic!("tauri-build failed: {error:#}");
+    }
+}
