@@ -259,15 +259,24 @@ pub fn extract(
     let (lo, hi) = ngrams;
     if hi > 0 {
         let mut seen: Vec<u64> = Vec::new();
+        let mut padded = String::new();
+        let mut bounds: Vec<usize> = Vec::new();
         for word in description.split(|c: char| !c.is_alphabetic()) {
-            let chars: Vec<char> = format!(" {word} ").chars().collect();
-            if chars.len() < 4 {
+            padded.clear();
+            padded.push(' ');
+            padded.push_str(word);
+            padded.push(' ');
+            bounds.clear();
+            bounds.extend(padded.char_indices().map(|(i, _)| i));
+            bounds.push(padded.len());
+            let chars = bounds.len() - 1;
+            if chars < 4 {
                 continue;
             }
-            for n in lo..=hi {
-                for window in chars.windows(n) {
-                    let gram: String = window.iter().collect();
-                    let id = hash_parts(Group::NGram as u8, &[&gram]);
+            for n in lo..=hi.min(chars) {
+                for start in 0..=chars - n {
+                    let gram = &padded[bounds[start]..bounds[start + n]];
+                    let id = hash_parts(Group::NGram as u8, &[gram]);
                     if !seen.contains(&id) {
                         seen.push(id);
                         out.push(Feature {

@@ -703,9 +703,19 @@ impl Suggester {
                 &mut scratch.probs,
             );
             model::softmax(&mut scratch.probs);
-            let mut order: Vec<usize> = (0..classes).collect();
             let probs = &scratch.probs;
-            order.retain(|c| model.log_prior[*c] > model::NO_CLASS);
+            // The three most probable classes (ties: lower class id first), in one pass.
+            let mut order: Vec<usize> = Vec::with_capacity(4);
+            for c in (0..classes).filter(|c| model.log_prior[*c] > model::NO_CLASS) {
+                let at = order
+                    .iter()
+                    .position(|&o| probs[c] > probs[o])
+                    .unwrap_or(order.len());
+                if at < 3 {
+                    order.insert(at, c);
+                    order.truncate(3);
+                }
+            }
             if order.is_empty() {
                 fields.push(FieldSuggestion {
                     value: None,
@@ -714,8 +724,6 @@ impl Suggester {
                 });
                 continue;
             }
-            order.sort_by(|a, b| probs[*b].total_cmp(&probs[*a]).then(a.cmp(b)));
-            order.truncate(3);
             let p_top = probs[order[0]];
             let confidence = self.calibrators[t][regime].apply(p_top);
             let rest_scale = if p_top < 1.0 {
