@@ -81,10 +81,7 @@ pub fn parse(
 
 /// The default workspace: `<data dir>/Folio/workspace` (e.g. `~/.local/share/folio/workspace`).
 pub fn default_dir() -> PathBuf {
-    match directories::ProjectDirs::from("", "", "Folio") {
-        Some(dirs) => dirs.data_dir().join("workspace"),
-        None => PathBuf::from("folio-workspace"),
-    }
+    folio_app::default_workspace_dir().unwrap_or_else(|| PathBuf::from("folio-workspace"))
 }
 
 fn absolute(path: &Path) -> PathBuf {

@@ -38,6 +38,8 @@ pub struct OriginalFileInfo {
     pub file_name: String,
     pub sha256: String,
     pub media_type: String,
+    /// Bytes; a JSON number (files are far below 2^53).
+    #[ts(type = "number")]
     pub size: u64,
 }
 
@@ -143,6 +145,7 @@ pub struct ImportSummary {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 pub struct WorkspaceInfo {
     pub path: String,
+    #[ts(type = "number")]
     pub documents: u64,
     pub accounts: u32,
     pub vendors: u32,

@@ -18,4 +18,4 @@ pub mod workspace;
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use dto::*;
 pub use error::{AppError, ErrorCode};
-pub use workspace::{Context, Workspace};
+pub use workspace::{Context, Workspace, default_workspace_dir};

@@ -19,6 +19,12 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+/// The workspace used when none is given: `<OS data dir>/folio/workspace` (on Linux
+/// `~/.local/share/folio/workspace`). The CLI and the desktop both start from here.
+pub fn default_workspace_dir() -> Option<PathBuf> {
+    directories::ProjectDirs::from("", "", "Folio").map(|d| d.data_dir().join("workspace"))
+}
+
 /// Who is working and where time comes from.
 #[derive(Debug, Clone)]
 pub struct Context {

@@ -69,10 +69,6 @@ enum Command {
     Eval(eval::EvalArgs),
 }
 
-fn default_workspace() -> Option<PathBuf> {
-    directories::ProjectDirs::from("", "", "Folio").map(|d| d.data_dir().join("workspace"))
-}
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let json = match &cli.command {
@@ -103,12 +99,15 @@ fn exit_code_for(error: &AppError) -> u8 {
 }
 
 fn run(cli: Cli) -> Result<ExitCode, AppError> {
-    let dir = cli.workspace.or_else(default_workspace).ok_or_else(|| {
-        AppError::new(
-            ErrorCode::WorkspaceNotFound,
-            "no workspace given and no OS data folder found: pass --workspace DIR",
-        )
-    })?;
+    let dir = cli
+        .workspace
+        .or_else(folio_app::default_workspace_dir)
+        .ok_or_else(|| {
+            AppError::new(
+                ErrorCode::WorkspaceNotFound,
+                "no workspace given and no OS data folder found: pass --workspace DIR",
+            )
+        })?;
     match cli.command {
         Command::Init { demo, json } => {
             let (_, report) = Workspace::init(&dir, demo, Context::from_environment())?;

@@ -125,8 +125,14 @@ fn test() -> Result<()> {
             run_cmd(cargo().args(["test", "--locked", "--no-fail-fast"]))
         }
     })?;
+    // Also part of the Rust tests; run by name so a drift is reported as its own failed step.
+    // Built over the whole workspace like the tests above, so nothing is compiled again.
     step("TypeScript bindings drift", || {
-        run_cmd(cargo().args(["test", "--locked", "-p", "folio-app", "--test", "bindings"]))
+        if has_nextest() {
+            run_cmd(cargo().args(["nextest", "run", "--locked", "-E", "binary(bindings)"]))
+        } else {
+            run_cmd(cargo().args(["test", "--locked", "--test", "bindings"]))
+        }
     })?;
     step("UI checks and tests", desktop::ui_checks)?;
     step("desktop build", desktop::build_desktop)?;

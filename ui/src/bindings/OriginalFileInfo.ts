@@ -3,4 +3,8 @@
 /**
  * The file a document was read from.
  */
-export type OriginalFileInfo = { file_name: string, sha256: string, media_type: string, size: bigint, };
+export type OriginalFileInfo = { file_name: string, sha256: string, media_type: string, 
+/**
+ * Bytes; a JSON number (files are far below 2^53).
+ */
+size: number, };

@@ -3,4 +3,4 @@
 /**
  * The workspace as a whole.
  */
-export type WorkspaceInfo = { path: string, documents: bigint, accounts: number, vendors: number, };
+export type WorkspaceInfo = { path: string, documents: number, accounts: number, vendors: number, };
