@@ -1,6 +1,8 @@
 //! Shared helpers for Folio's cross-crate integration tests: where the shared corpus is, where the
 //! `folio` binary is, and scratch workspaces.
 
+pub mod gl_support;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

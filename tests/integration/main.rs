@@ -2,3 +2,5 @@
 
 mod cli_import;
 mod crash;
+mod gl_contract;
+mod gl_ledger_file;

@@ -23,20 +23,83 @@ fn signed_amount(line: &folio_domain::JournalLine) -> String {
     }
 }
 
-/// One posting per line, each with its explicit signed amount.
-fn postings(journal: &Journal, indent: &str, account_name: &dyn Fn(&str) -> String) -> String {
-    journal
-        .lines
-        .iter()
-        .map(|line| {
-            format!(
-                "{indent}{}  {} {}\n",
-                account_name(&line.account),
-                signed_amount(line),
-                line.currency
-            )
+/// A metadata key as beancount accepts it (`[a-z][a-zA-Z0-9_-]*`): other characters become `_`,
+/// and a key that does not start with a lowercase letter gets an `x` in front.
+pub fn meta_key(text: &str) -> String {
+    let mut key: String = text
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
         })
-        .collect()
+        .collect();
+    if !key.starts_with(|c: char| c.is_ascii_lowercase()) {
+        key.insert(0, 'x');
+    }
+    key
+}
+
+/// The dimensions and tax code of a line, as `(key, value)` pairs in a fixed order.
+fn line_tags(line: &folio_domain::JournalLine) -> Vec<(String, String)> {
+    let mut tags: Vec<(String, String)> = line
+        .dimensions
+        .iter()
+        .map(|(k, v)| (meta_key(k), v.clone()))
+        .collect();
+    if let Some(tax) = &line.tax_code {
+        tags.push(("tax_code".to_owned(), tax.clone()));
+    }
+    tags
+}
+
+/// How a posting carries its dimensions and tax code in each format.
+#[derive(Clone, Copy)]
+enum TagStyle {
+    /// Beancount posting metadata: `    cost_centre: "CC-100"` lines under the posting.
+    BeancountMeta,
+    /// hledger posting tags in a comment: `  ; cost_centre:CC-100, tax_code:V19`.
+    HledgerComment,
+}
+
+/// One posting per line, each with its explicit signed amount, its dimensions and tax code.
+fn postings(
+    journal: &Journal,
+    indent: &str,
+    account_name: &dyn Fn(&str) -> String,
+    style: TagStyle,
+) -> String {
+    let mut out = String::new();
+    for line in &journal.lines {
+        out.push_str(&format!(
+            "{indent}{}  {} {}",
+            account_name(&line.account),
+            signed_amount(line),
+            line.currency
+        ));
+        let tags = line_tags(line);
+        match style {
+            TagStyle::BeancountMeta => {
+                out.push('\n');
+                for (key, value) in tags {
+                    out.push_str(&format!("{indent}  {key}: \"{}\"\n", escape(&value)));
+                }
+            }
+            TagStyle::HledgerComment => {
+                if !tags.is_empty() {
+                    let list: Vec<String> = tags
+                        .iter()
+                        .map(|(k, v)| format!("{k}:{}", v.replace([',', '\n', '\r'], " ")))
+                        .collect();
+                    out.push_str(&format!("  ; {}", list.join(", ")));
+                }
+                out.push('\n');
+            }
+        }
+    }
+    out
 }
 
 /// A beancount transaction. `account_name` maps a Folio account code to a beancount account
@@ -52,7 +115,7 @@ pub fn beancount(
         escape(&journal.memo),
         reference
     );
-    header + &postings(journal, "  ", account_name)
+    header + &postings(journal, "  ", account_name, TagStyle::BeancountMeta)
 }
 
 /// An hledger transaction with the reference as a `folio_ref:` tag.
@@ -63,7 +126,7 @@ pub fn hledger(
 ) -> String {
     let memo = journal.memo.replace(['\n', '\r', ';'], " ");
     let header = format!("{} * {memo}  ; folio_ref:{reference}\n", journal.date);
-    header + &postings(journal, "    ", account_name)
+    header + &postings(journal, "    ", account_name, TagStyle::HledgerComment)
 }
 
 #[cfg(test)]
@@ -117,5 +180,27 @@ mod tests {
         let text = hledger(&journal(), &r, &names);
         assert!(text.starts_with("2025-03-04 * Nordlicht \"Büro\" invoice 7  ; folio_ref:FK3-7\n"));
         assert!(text.ends_with("    Expenses:A1600  -119.00 EUR\n"));
+    }
+
+    #[test]
+    fn dimensions_and_tax_codes_go_with_their_posting() {
+        let r = JournalRef::new("K3", 7).unwrap();
+        let mut j = journal();
+        j.lines[0]
+            .dimensions
+            .insert("cost_centre".into(), "CC-100".into());
+        j.lines[0]
+            .dimensions
+            .insert("Project X".into(), "P1".into());
+        j.lines[0].tax_code = Some("V19".into());
+        let bean = beancount(&j, &r, &names);
+        assert!(bean.contains(
+            "  Expenses:A6815  100.00 EUR\n    xProject_X: \"P1\"\n    cost_centre: \"CC-100\"\n    \
+             tax_code: \"V19\"\n  Expenses:A1576"
+        ));
+        let hl = hledger(&j, &r, &names);
+        assert!(hl.contains(
+            "    Expenses:A6815  100.00 EUR  ; xProject_X:P1, cost_centre:CC-100, tax_code:V19\n"
+        ));
     }
 }

@@ -6,7 +6,16 @@
 //! written into the GL entry, so that after any unknown outcome the entry can be looked up by it
 //! instead of being sent again. Connectors, the outbox and credentials build on this crate.
 
+pub mod chart;
+pub mod connector;
+pub mod ledger_file;
 pub mod ledger_text;
+pub mod monitor;
 pub mod reference;
 
+pub use connector::{
+    BatchOutcome, Capabilities, Connector, ConnectorKind, GlError, GlMasterData, Outgoing, Posted,
+};
+pub use ledger_file::LedgerFile;
+pub use monitor::{CallLog, CallRecord};
 pub use reference::{JournalRef, RefError};

@@ -1,0 +1,184 @@
+//! What the general-ledger tests share: the Python tools (beancount's `bean-check`, Fava) in a
+//! venv under the target folder, a chart of accounts, generated journals, and reading a beancount
+//! ledger back to count references.
+//!
+//! The venv is made on first use (`cargo xtask test` makes it before the tests run, so CI pays
+//! for it once): `python3 -m venv target/gl-venv` and `pip install` of pinned versions. When that
+//! fails, a test fails in CI (`CI=true`) and says it was skipped elsewhere.
+
+use chrono::NaiveDate;
+use folio_domain::{Account, AccountKind, Currency, Journal, JournalLine, JournalStatus, Side};
+use folio_gl::{JournalRef, Outgoing};
+use rust_decimal::Decimal;
+use std::collections::{BTreeMap, HashMap};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// What `pip install` gets: the versions the connectors are written against.
+pub const PYTHON_PACKAGES: &[&str] = &["beancount==3.2.*", "fava==1.30.*"];
+
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| crate::repo_root().join("target"))
+}
+
+fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true")
+}
+
+/// Fails in CI, says "skipped" elsewhere.
+pub fn skip(test: &str, why: &str) {
+    if in_ci() {
+        panic!("{test}: {why}; CI must have it, so this is a failure");
+    }
+    eprintln!("SKIPPED {test}: {why}");
+}
+
+/// The `bin` folder of the venv with `bean-check` and `fava`, made when missing.
+pub fn python_tools(test: &str) -> Option<PathBuf> {
+    let venv = target_dir().join("gl-venv");
+    let bin = venv.join("bin");
+    let ready = || bin.join("bean-check").is_file() && bin.join("fava").is_file();
+    if ready() {
+        return Some(bin);
+    }
+    // One installer at a time: tests run in parallel.
+    let _ = std::fs::create_dir_all(target_dir());
+    let lock_path = target_dir().join("gl-venv.lock");
+    let lock = std::fs::File::create(&lock_path).ok();
+    if let Some(lock) = &lock {
+        let _ = lock.lock();
+    }
+    if !ready() {
+        let made = Command::new("python3")
+            .args(["-m", "venv"])
+            .arg(&venv)
+            .status()
+            .is_ok_and(|s| s.success())
+            && Command::new(bin.join("pip"))
+                .args(["install", "--quiet", "--disable-pip-version-check"])
+                .args(PYTHON_PACKAGES)
+                .status()
+                .is_ok_and(|s| s.success());
+        if !made || !ready() {
+            skip(
+                test,
+                &format!(
+                    "could not install {} into {}",
+                    PYTHON_PACKAGES.join(" "),
+                    venv.display()
+                ),
+            );
+            return None;
+        }
+    }
+    Some(bin)
+}
+
+/// Runs `bean-check` on `ledger` and returns its complaints (empty when it accepts the file).
+pub fn bean_check(bin: &Path, ledger: &Path) -> String {
+    let out = Command::new(bin.join("bean-check"))
+        .arg(ledger)
+        .output()
+        .expect("bean-check runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    if out.status.success() {
+        text.trim().to_owned()
+    } else {
+        format!("bean-check failed ({}): {text}", out.status)
+    }
+}
+
+/// How often each `folio_ref` occurs in a beancount file.
+pub fn ref_counts(ledger: &Path) -> HashMap<String, usize> {
+    let text = std::fs::read_to_string(ledger).unwrap_or_default();
+    let mut counts = HashMap::new();
+    for line in text.lines() {
+        if let Some(rest) = line.trim().strip_prefix("folio_ref:") {
+            *counts
+                .entry(rest.trim().trim_matches('"').to_owned())
+                .or_insert(0) += 1;
+        }
+    }
+    counts
+}
+
+/// A free port on 127.0.0.1 (the listener is closed again, so a server can take it).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// A small chart: expenses, input VAT, payables; one heading and one retired account.
+pub fn chart() -> Vec<Account> {
+    let account = |code: &str, name: &str, kind| Account {
+        code: code.into(),
+        name: name.into(),
+        kind,
+        postable: true,
+        active: true,
+    };
+    vec![
+        account("1576", "Input VAT 19 %", AccountKind::Asset),
+        account("1600", "Trade payables", AccountKind::Liability),
+        account("4930", "Office supplies", AccountKind::Expense),
+        account(
+            "4964",
+            "IT and software (subscriptions)",
+            AccountKind::Expense,
+        ),
+        account("4990", "Rounding differences", AccountKind::Expense),
+        Account {
+            postable: false,
+            ..account("4000", "Operating expenses", AccountKind::Expense)
+        },
+    ]
+}
+
+/// Journal `n`: two expense lines with decimals and cost centres, input VAT and the payable;
+/// the amounts vary with `n` so every journal is different. Balanced.
+pub fn journal(n: u32) -> Journal {
+    let eur = Currency::parse("EUR").expect("EUR");
+    let line = |account: &str, side, amount: Decimal, cc: Option<&str>| JournalLine {
+        account: account.into(),
+        description: format!("line of journal {n}"),
+        side,
+        amount,
+        currency: eur,
+        dimensions: cc
+            .map(|cc| BTreeMap::from([("cost_centre".to_owned(), cc.to_owned())]))
+            .unwrap_or_default(),
+        tax_code: cc.map(|_| "V19".to_owned()),
+        source: None,
+    };
+    let a = Decimal::new(1000 + i64::from(n) * 37 % 90_000, 2);
+    let b = Decimal::new(199 + i64::from(n) % 1000, 2);
+    let vat = ((a + b) * Decimal::new(19, 2)).round_dp(2);
+    Journal {
+        date: NaiveDate::from_ymd_opt(2026, 1 + n % 12, 1 + n % 28).expect("date"),
+        memo: format!("Supplier \"{n}\" invoice {n}"),
+        status: JournalStatus::Approved,
+        lines: vec![
+            line("4930", Side::Debit, a, Some("CC-100")),
+            line("4964", Side::Debit, b, Some("CC-200")),
+            line("1576", Side::Debit, vat, None),
+            line("1600", Side::Credit, a + b + vat, None),
+        ],
+    }
+}
+
+/// Journal `n` with its reference in workspace `tag`.
+pub fn outgoing(tag: &str, n: u32) -> Outgoing {
+    Outgoing {
+        reference: JournalRef::new(tag, i64::from(n)).expect("reference"),
+        journal: journal(n),
+    }
+}
