@@ -4,7 +4,11 @@
 //!
 //! ZUGFeRD 1.0 has the same structure under older names (`HeaderExchangedDocument`,
 //! `ApplicableSupplyChainTradeSettlement`, `ApplicablePercent`, …), so one mapper reads both and a
-//! [`Dialect`] supplies the names that differ. The MINIMUM and BASIC WL profiles carry no lines:
+//! [`Dialect`] supplies the names that differ. The 2014 ZUGFeRD release candidate (`rsm:Invoice`,
+//! CBFBUY 5, found in early ZUGFeRD PDFs) uses the ZUGFeRD 1 names without namespaces, writes dates
+//! as the element's own text, states line totals *including* VAT and has no header VAT breakdown:
+//! its line net amounts are computed from quantity and net price and its breakdown from the lines,
+//! each with a warning saying so. The MINIMUM and BASIC WL profiles carry no lines:
 //! they become header-only documents (`lines` empty), and a missing line total (BT-106, absent in
 //! MINIMUM) is taken to be what BR-CO-13 implies (BT-109 + allowances − charges).
 
@@ -13,8 +17,8 @@ use crate::facts::{
 };
 use crate::xml::parse_date_102;
 use crate::xml::{
-    at, attr, boolean, child, children, cii_date, currency, decimal, decimal_at, line as line_no,
-    missing, required_decimal, text, text_at, vat_category,
+    at, attr, boolean, child, children, cii_date, decimal, decimal_at, line as line_no, missing,
+    required_decimal, text, text_at, vat_category,
 };
 use crate::{Mapped, Rejection};
 use folio_domain::{
@@ -34,6 +38,8 @@ pub enum Dialect {
     D16B,
     /// ZUGFeRD 1.0 (`urn:ferd:CrossIndustryDocument:invoice:1p0`).
     Zugferd1,
+    /// The 2014 ZUGFeRD release candidate (`urn:un:unece:uncefact:data:standard:CBFBUY:5`).
+    ZugferdRc,
 }
 
 /// Element names that differ between the dialects.
@@ -51,6 +57,8 @@ struct Names {
     line_summation: &'static str,
     rate: &'static str,
     reference_id: &'static str,
+    /// The 2014 release candidate (see the module documentation).
+    release_candidate: bool,
 }
 
 const D16B: Names = Names {
@@ -67,6 +75,7 @@ const D16B: Names = Names {
     line_summation: "ram:SpecifiedTradeSettlementLineMonetarySummation",
     rate: "ram:RateApplicablePercent",
     reference_id: "ram:IssuerAssignedID",
+    release_candidate: false,
 };
 
 const ZUGFERD1: Names = Names {
@@ -83,6 +92,12 @@ const ZUGFERD1: Names = Names {
     line_summation: "ram:SpecifiedTradeSettlementMonetarySummation",
     rate: "ram:ApplicablePercent",
     reference_id: "ram:ID",
+    release_candidate: false,
+};
+
+const ZUGFERD_RC: Names = Names {
+    release_candidate: true,
+    ..ZUGFERD1
 };
 
 /// Reads a CII D16B or ZUGFeRD 1.0 tree.
@@ -90,6 +105,7 @@ pub fn read(tree: &roxmltree::Document<'_>, dialect: Dialect) -> Result<Mapped, 
     let n = match dialect {
         Dialect::D16B => &D16B,
         Dialect::Zugferd1 => &ZUGFERD1,
+        Dialect::ZugferdRc => &ZUGFERD_RC,
     };
     let root = tree.root_element();
     let header = child(root, n.header).ok_or_else(|| missing(root, &[n.header]))?;
@@ -99,15 +115,14 @@ pub fn read(tree: &roxmltree::Document<'_>, dialect: Dialect) -> Result<Mapped, 
     let settlement =
         child(transaction, n.settlement).ok_or_else(|| missing(transaction, &[n.settlement]))?;
 
+    let mut problems = Vec::new();
     let number = text_at(header, &["ram:ID"]).ok_or_else(|| missing(header, &["ram:ID"]))?;
-    let issue_date = cii_date(
+    let issue_date = date(
         child(header, "ram:IssueDateTime")
             .ok_or_else(|| missing(header, &["ram:IssueDateTime"]))?,
+        n,
     )?;
-    let currency = currency(
-        child(settlement, "ram:InvoiceCurrencyCode")
-            .ok_or_else(|| missing(settlement, &["ram:InvoiceCurrencyCode"]))?,
-    )?;
+    let currency = invoice_currency(root, agreement, settlement, n, &mut problems)?;
     let tax_currency = child(settlement, "ram:TaxCurrencyCode")
         .map(crate::xml::currency)
         .transpose()?;
@@ -131,14 +146,13 @@ pub fn read(tree: &roxmltree::Document<'_>, dialect: Dialect) -> Result<Mapped, 
     for node in children(settlement, "ram:SpecifiedLogisticsServiceCharge") {
         allowances_charges.push(logistics_charge(node, n)?);
     }
-    let mut problems = Vec::new();
     let mut vat_breakdown = Vec::new();
     let mut tax_point_date = None;
     for (index, node) in children(settlement, "ram:ApplicableTradeTax").enumerate() {
         if tax_point_date.is_none()
             && let Some(point) = child(node, "ram:TaxPointDate")
         {
-            tax_point_date = Some(cii_date(point)?);
+            tax_point_date = Some(date(point, n)?);
         }
         vat_breakdown.push(breakdown(node, n, index, &mut problems)?);
     }
@@ -160,6 +174,9 @@ pub fn read(tree: &roxmltree::Document<'_>, dialect: Dialect) -> Result<Mapped, 
         )?);
     }
 
+    if n.release_candidate && vat_breakdown.is_empty() {
+        vat_breakdown = crate::cii_legacy::breakdown_from_lines(&lines, currency, &mut problems);
+    }
     let summation =
         child(settlement, n.summation).ok_or_else(|| missing(settlement, &[n.summation]))?;
     let (tax_total, tax_total_in_tax_currency) = tax_totals(summation, currency, tax_currency)?;
@@ -210,7 +227,7 @@ pub fn read(tree: &roxmltree::Document<'_>, dialect: Dialect) -> Result<Mapped, 
     let mut due_date = None;
     for terms in children(settlement, "ram:SpecifiedTradePaymentTerms") {
         if let Some(due) = child(terms, "ram:DueDateDateTime") {
-            due_date = Some(cii_date(due)?);
+            due_date = Some(date(due, n)?);
             break;
         }
     }
@@ -258,7 +275,7 @@ pub fn read(tree: &roxmltree::Document<'_>, dialect: Dialect) -> Result<Mapped, 
     let facts = match dialect {
         Dialect::D16B => facts(transaction, agreement, settlement),
         // ZUGFeRD 1.0 predates EN 16931: its documents are held to the arithmetic rules only.
-        Dialect::Zugferd1 => Facts::default(),
+        Dialect::Zugferd1 | Dialect::ZugferdRc => Facts::default(),
     };
     Ok(Mapped {
         document,
@@ -610,6 +627,14 @@ fn line(
         None => return Err(missing(node, &[n.line_delivery, "ram:BilledQuantity"])),
     };
     let net_amount = match net_node {
+        Some(net) if n.release_candidate => crate::cii_legacy::line_net(
+            node,
+            n.line_agreement,
+            quantity,
+            decimal(net)?,
+            index,
+            problems,
+        )?,
         Some(net) => decimal(net)?,
         None if is_text_line => Decimal::ZERO,
         None => {
@@ -658,6 +683,25 @@ fn line(
                         ),
                     ));
                 }
+                (category, rate)
+            }
+            // A text line (zero amounts) under several VAT rates: its category changes no amount,
+            // so it takes the breakdown's first group rather than refusing the invoice.
+            None if is_text_line && !header_vat.is_empty() => {
+                let (category, rate) = header_vat[0];
+                problems.push(Problem::warning(
+                    "LINE_VAT_FROM_HEADER",
+                    field("vat_category"),
+                    format!(
+                        "line {} (XML line {}) is a text line without a VAT category; it takes {}{} \
+                         from the invoice's first VAT breakdown group (its amounts are zero, so no \
+                         VAT depends on it)",
+                        index + 1,
+                        line_no(node),
+                        category.code(),
+                        rate.map(|r| format!(" at {r} %")).unwrap_or_default()
+                    ),
+                ));
                 (category, rate)
             }
             None => {
@@ -781,4 +825,39 @@ fn same_rate_category(
     categories
         .all(|c| c == first)
         .then_some((first, Some(rate)))
+}
+
+/// A date container: CII's `udt:DateTimeString` child, or (release candidate) the element's own
+/// text with its `format` attribute.
+fn date(node: Node<'_, '_>, n: &Names) -> Result<chrono::NaiveDate, Rejection> {
+    if n.release_candidate && !node.children().any(|c| c.is_element()) {
+        return crate::cii_legacy::own_text_date(node);
+    }
+    cii_date(node)
+}
+
+/// The invoice currency (BT-5). ZUGFeRD 1 writers sometimes leave `InvoiceCurrencyCode` empty; the
+/// currency is then taken, with a `CURRENCY_ASSUMED` warning, from the amounts' `currencyID`
+/// attributes when they all name one currency, else from the country of the seller (or of the
+/// seller's IBAN) when that country has a single currency. A CII D16B invoice must state it.
+fn invoice_currency(
+    root: Node<'_, '_>,
+    agreement: Node<'_, '_>,
+    settlement: Node<'_, '_>,
+    n: &Names,
+    problems: &mut Vec<Problem>,
+) -> Result<Currency, Rejection> {
+    let element = child(settlement, "ram:InvoiceCurrencyCode");
+    match element {
+        Some(code) if text(code).is_some() || n.syntax == Syntax::Cii => crate::xml::currency(code),
+        None if n.syntax == Syntax::Cii => Err(missing(settlement, &["ram:InvoiceCurrencyCode"])),
+        _ => crate::cii_legacy::assumed_currency(root, agreement, settlement, problems).ok_or_else(
+            || match element {
+                Some(code) => crate::xml::currency(code)
+                    .err()
+                    .unwrap_or_else(|| missing(settlement, &["ram:InvoiceCurrencyCode"])),
+                None => missing(settlement, &["ram:InvoiceCurrencyCode"]),
+            },
+        ),
+    }
 }

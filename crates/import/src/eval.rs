@@ -134,10 +134,13 @@ fn percent(part: usize, whole: usize) -> Decimal {
     (Decimal::from(part) * Decimal::ONE_HUNDRED / Decimal::from(whole)).round_dp(1)
 }
 
-/// True for problem codes that name a business or schema rule (`BR-…`, `PEPPOL-…`, `XSD`), as
-/// opposed to Folio's notes about how it read a file (`TEXT_LINE`, `PDF_EMBEDDED_XML`, …).
+/// True for problem codes that name a business, profile, PDF/A or schema rule (`BR-…`,
+/// `PEPPOL-…`, `FX-…`, `XSD-…`), as opposed to Folio's notes about how it read a file
+/// (`TEXT_LINE`, `PDF_EMBEDDED_XML`, …).
 pub fn names_rule(code: &str) -> bool {
-    code.starts_with("BR-") || code.starts_with("PEPPOL-") || code == "XSD"
+    ["BR-", "PEPPOL-", "FX-", "XSD-"]
+        .iter()
+        .any(|prefix| code.starts_with(prefix))
 }
 
 /// A minimal RFC 4180 reader: quoted fields, doubled quotes, commas and newlines inside quotes.
@@ -366,6 +369,8 @@ mod tests {
     fn rule_codes() {
         assert!(names_rule("BR-CO-10"));
         assert!(names_rule("BR-DE-15"));
+        assert!(names_rule("FX-PDFA-03"));
+        assert!(names_rule("XSD-04"));
         assert!(!names_rule("TEXT_LINE"));
         assert!(!names_rule("PDF_EMBEDDED_XML"));
     }

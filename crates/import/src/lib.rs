@@ -18,13 +18,17 @@
 //! stays the document's original.
 
 pub mod cii;
+mod cii_legacy;
 pub mod eval;
 pub mod facts;
 pub mod pdf;
+pub mod pdfa;
+pub mod profile;
 pub mod sniff;
 pub mod ubl;
 pub mod validate;
 pub mod xml;
+pub mod xsd;
 
 use folio_domain::{Document, Problem};
 
@@ -139,6 +143,9 @@ pub(crate) fn import_xml(bytes: &[u8]) -> Result<Imported, Rejection> {
     let mapped = match sniff::classify(root.tag_name().namespace(), root.tag_name().name()) {
         Format::Ubl => ubl::read(&tree)?,
         Format::Cii => cii::read(&tree, cii::Dialect::D16B)?,
+        Format::Zugferd1 if root.tag_name().namespace() == Some(sniff::ZUGFERD_RC_NS) => {
+            cii::read(&tree, cii::Dialect::ZugferdRc)?
+        }
         Format::Zugferd1 => cii::read(&tree, cii::Dialect::Zugferd1)?,
         Format::OtherXml | Format::Pdf | Format::Unknown => {
             return Err(sniff::not_an_invoice(root));
@@ -149,6 +156,7 @@ pub(crate) fn import_xml(bytes: &[u8]) -> Result<Imported, Rejection> {
         mut problems,
         facts,
     } = mapped;
+    problems.extend(profile::check(root, &document));
     problems.extend(validate::validate_with(&document, &facts));
     Ok(Imported {
         document,

@@ -8,12 +8,17 @@
 //! parser is caught and reported as a malformed PDF rather than taking the app down. Encrypted PDFs
 //! are refused (PDF/A forbids encryption, and Folio will not guess passwords).
 //!
+//! A Factur-X / ZUGFeRD hybrid is also checked as a PDF/A-3 container ([`crate::pdfa`]: XMP
+//! metadata, attachment relationship, output intent, …).
+//!
 //! When the PDF's visible text can be extracted, it is compared with the XML: if the XML's
-//! invoice number or amount due does not appear in it, a `PDF_XML_MISMATCH` warning says so, since
-//! the person who approved the invoice may have read a different amount than the one that is paid.
+//! invoice number or amount due does not appear in it, an `FX-HYBRID-01` warning says so: Factur-X
+//! and ZUGFeRD require the visible PDF and the XML to be the same invoice, and the person who
+//! approved the invoice may have read a different amount than the one that is paid. (It is a
+//! warning because text extraction can miss what a person sees.)
 
 use crate::{Imported, Rejection, codes};
-use folio_domain::{Problem, Severity};
+use folio_domain::{Problem, Severity, Syntax};
 use lopdf::{Dictionary, Document as Pdf, LoadOptions, Object, ObjectId};
 use rust_decimal::{Decimal, RoundingStrategy};
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -68,6 +73,13 @@ fn import_unguarded(bytes: &[u8]) -> Result<Imported, Rejection> {
         "",
         format!("the invoice was read from the XML file '{name}' embedded in the PDF"),
     ));
+    let facts = crate::pdfa::facts(&pdf);
+    let doc = &imported.document;
+    let embedded_cii = matches!(doc.syntax, Syntax::Cii | Syntax::Zugferd1);
+    if crate::pdfa::claims_hybrid(&facts, embedded_cii) {
+        let found = crate::pdfa::check(&facts, &name, doc.customization_id.as_deref());
+        imported.problems.extend(found);
+    }
     if let Some(problem) = compare_with_text(&pdf, &imported) {
         imported.problems.push(problem);
     }
@@ -153,10 +165,11 @@ fn text_string(bytes: &[u8]) -> String {
     bytes.iter().map(|&b| char::from(b)).collect()
 }
 
-/// Every embedded file of the PDF: the `EmbeddedFiles` name tree, the catalog's associated files
-/// (`/AF`) and file attachment annotations, each read once.
-pub fn attachments(pdf: &Pdf) -> Vec<Attachment> {
-    let mut specs: Vec<&Dictionary> = Vec::new();
+/// Every file specification of the PDF that may carry an embedded file, with its object id when
+/// it is an indirect object: the `EmbeddedFiles` name tree, the catalog's associated files (`/AF`)
+/// and file attachment annotations (a file may be listed in several).
+pub fn file_specs(pdf: &Pdf) -> Vec<(Option<ObjectId>, &Dictionary)> {
+    let mut specs: Vec<(Option<ObjectId>, &Dictionary)> = Vec::new();
     if let Ok(catalog) = pdf.catalog() {
         if let Some(tree) = get(pdf, catalog, b"Names")
             .and_then(|n| dict(pdf, n))
@@ -166,7 +179,7 @@ pub fn attachments(pdf: &Pdf) -> Vec<Attachment> {
             name_tree(pdf, tree, 0, &mut specs);
         }
         if let Some(af) = get(pdf, catalog, b"AF").and_then(|a| array(pdf, a)) {
-            specs.extend(af.iter().filter_map(|o| dict(pdf, o)));
+            specs.extend(af.iter().filter_map(|o| spec_entry(pdf, o)));
         }
     }
     for (_, page) in pdf.get_pages().into_iter().take(MAX_TEXT_PAGES) {
@@ -177,23 +190,38 @@ pub fn attachments(pdf: &Pdf) -> Vec<Attachment> {
                     Ok(Object::Name(n)) if n.as_slice() == b"FileAttachment"
                 );
                 if is_attachment
-                    && let Some(fs) = get(pdf, annotation, b"FS").and_then(|f| dict(pdf, f))
+                    && let Some(entry) = annotation.get(b"FS").ok().and_then(|f| spec_entry(pdf, f))
                 {
-                    specs.push(fs);
+                    specs.push(entry);
                 }
             }
         }
     }
+    specs.truncate(MAX_ATTACHMENTS);
+    specs
+}
+
+fn spec_entry<'a>(pdf: &'a Pdf, object: &'a Object) -> Option<(Option<ObjectId>, &'a Dictionary)> {
+    Some((object.as_reference().ok(), dict(pdf, object)?))
+}
+
+/// The file name of a file specification (`/UF`, else `/F`), empty when it has none.
+pub fn spec_name(pdf: &Pdf, spec: &Dictionary) -> String {
+    ["UF", "F"]
+        .iter()
+        .find_map(|k| match get(pdf, spec, k.as_bytes()) {
+            Some(Object::String(s, _)) => Some(text_string(s)),
+            _ => None,
+        })
+        .unwrap_or_default()
+}
+
+/// Every embedded file of the PDF ([`file_specs`]), each read once.
+pub fn attachments(pdf: &Pdf) -> Vec<Attachment> {
     let mut seen: Vec<ObjectId> = Vec::new();
     let mut files = Vec::new();
-    for spec in specs.into_iter().take(MAX_ATTACHMENTS) {
-        let name = ["UF", "F"]
-            .iter()
-            .find_map(|k| match get(pdf, spec, k.as_bytes()) {
-                Some(Object::String(s, _)) => Some(text_string(s)),
-                _ => None,
-            })
-            .unwrap_or_default();
+    for (_, spec) in file_specs(pdf) {
+        let name = spec_name(pdf, spec);
         let Some(ef) = get(pdf, spec, b"EF").and_then(|e| dict(pdf, e)) else {
             continue;
         };
@@ -224,12 +252,23 @@ pub fn attachments(pdf: &Pdf) -> Vec<Attachment> {
 }
 
 /// Collects the file specifications of a name tree (`/Names` pairs and `/Kids`), bounded.
-fn name_tree<'a>(pdf: &'a Pdf, node: &'a Dictionary, depth: usize, out: &mut Vec<&'a Dictionary>) {
+fn name_tree<'a>(
+    pdf: &'a Pdf,
+    node: &'a Dictionary,
+    depth: usize,
+    out: &mut Vec<(Option<ObjectId>, &'a Dictionary)>,
+) {
     if depth > MAX_TREE_DEPTH || out.len() >= MAX_ATTACHMENTS {
         return;
     }
     if let Some(names) = get(pdf, node, b"Names").and_then(|n| array(pdf, n)) {
-        out.extend(names.iter().skip(1).step_by(2).filter_map(|o| dict(pdf, o)));
+        out.extend(
+            names
+                .iter()
+                .skip(1)
+                .step_by(2)
+                .filter_map(|o| spec_entry(pdf, o)),
+        );
     }
     if let Some(kids) = get(pdf, node, b"Kids").and_then(|k| array(pdf, k)) {
         for kid in kids {
@@ -293,7 +332,7 @@ fn pick_invoice(files: &[Attachment]) -> Result<(String, Imported), Rejection> {
     }
 }
 
-/// `PDF_XML_MISMATCH` when the visible text does not show the XML's invoice number or amount due;
+/// `FX-HYBRID-01` when the visible text does not show the XML's invoice number or amount due;
 /// nothing when no text can be extracted.
 fn compare_with_text(pdf: &Pdf, imported: &Imported) -> Option<Problem> {
     let pages: Vec<u32> = pdf
@@ -322,7 +361,7 @@ fn compare_with_text(pdf: &Pdf, imported: &Imported) -> Option<Problem> {
     }
     (!missing.is_empty()).then(|| {
         Problem::warning(
-            "PDF_XML_MISMATCH",
+            "FX-HYBRID-01",
             if amount_shown {
                 "number"
             } else {

@@ -16,6 +16,9 @@ pub const UBL_CREDIT_NOTE_NS: &str = "urn:oasis:names:specification:ubl:schema:x
 pub const CII_NS: &str = "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100";
 /// Namespace of the ZUGFeRD 1.0 root (`rsm:CrossIndustryDocument`).
 pub const ZUGFERD1_NS: &str = "urn:ferd:CrossIndustryDocument:invoice:1p0";
+/// Namespace of the 2014 ZUGFeRD release candidate's root (`rsm:Invoice`, UN/CEFACT CBFBUY 5),
+/// which early ZUGFeRD PDFs carry; read as ZUGFeRD 1.
+pub const ZUGFERD_RC_NS: &str = "urn:un:unece:uncefact:data:standard:CBFBUY:5";
 
 /// What a file looks like from its first bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -24,7 +27,7 @@ pub enum Format {
     Ubl,
     /// UN/CEFACT CII D16B `CrossIndustryInvoice` (XRechnung CII, Factur-X, ZUGFeRD 2.x).
     Cii,
-    /// ZUGFeRD 1.0 `CrossIndustryDocument`.
+    /// ZUGFeRD 1.0 `CrossIndustryDocument` (and the 2014 release candidate's `Invoice`).
     Zugferd1,
     /// A PDF (possibly a Factur-X / ZUGFeRD hybrid with an embedded XML).
     Pdf,
@@ -52,7 +55,9 @@ pub fn classify(namespace: Option<&str>, local_name: &str) -> Format {
     match (namespace, local_name) {
         (Some(UBL_INVOICE_NS), "Invoice") | (Some(UBL_CREDIT_NOTE_NS), "CreditNote") => Format::Ubl,
         (Some(CII_NS), "CrossIndustryInvoice") => Format::Cii,
-        (Some(ZUGFERD1_NS), "CrossIndustryDocument") => Format::Zugferd1,
+        (Some(ZUGFERD1_NS), "CrossIndustryDocument") | (Some(ZUGFERD_RC_NS), "Invoice") => {
+            Format::Zugferd1
+        }
         _ => Format::OtherXml,
     }
 }
@@ -246,6 +251,7 @@ mod tests {
             (b"<!-- c --><ubl:CreditNote xmlns:ubl=\"urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2\">", Format::Ubl),
             (b"<rsm:CrossIndustryInvoice xmlns:a='x' xmlns:rsm='urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100'>", Format::Cii),
             (b"<rsm:CrossIndustryDocument xmlns:rsm='urn:ferd:CrossIndustryDocument:invoice:1p0'>", Format::Zugferd1),
+            (b"<rsm:Invoice xmlns:rsm=\"urn:un:unece:uncefact:data:standard:CBFBUY:5\">", Format::Zugferd1),
             (b"<Invoice>", Format::OtherXml),
             (b"<?xml version='1.0'?><!DOCTYPE x><x/>", Format::OtherXml),
             (b"<", Format::OtherXml),
