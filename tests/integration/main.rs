@@ -3,4 +3,5 @@
 mod cli_import;
 mod crash;
 mod gl_contract;
+mod gl_fava;
 mod gl_ledger_file;

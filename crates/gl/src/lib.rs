@@ -6,16 +6,23 @@
 //! written into the GL entry, so that after any unknown outcome the entry can be looked up by it
 //! instead of being sent again. Connectors, the outbox and credentials build on this crate.
 
+pub mod any;
 pub mod chart;
 pub mod connector;
+pub mod fault_proxy;
+pub mod fava;
+pub mod http;
 pub mod ledger_file;
 pub mod ledger_text;
 pub mod monitor;
 pub mod reference;
+pub mod retry;
 
+pub use any::AnyConnector;
 pub use connector::{
     BatchOutcome, Capabilities, Connector, ConnectorKind, GlError, GlMasterData, Outgoing, Posted,
 };
+pub use fava::Fava;
 pub use ledger_file::LedgerFile;
 pub use monitor::{CallLog, CallRecord};
 pub use reference::{JournalRef, RefError};

@@ -1,0 +1,65 @@
+//! One type for "the configured GL", whichever connector it is, so the outbox and the CLI hold a
+//! single value without boxing futures.
+
+use crate::JournalRef;
+use crate::connector::{
+    BatchOutcome, Capabilities, Connector, ConnectorKind, GlError, GlMasterData, Outgoing, Posted,
+};
+use crate::fava::Fava;
+use crate::ledger_file::LedgerFile;
+use crate::monitor::CallRecord;
+use std::collections::BTreeMap;
+
+/// Any of Folio's connectors.
+#[derive(Debug, Clone)]
+pub enum AnyConnector {
+    LedgerFile(LedgerFile),
+    Fava(Fava),
+}
+
+impl Connector for AnyConnector {
+    fn kind(&self) -> ConnectorKind {
+        match self {
+            AnyConnector::LedgerFile(c) => c.kind(),
+            AnyConnector::Fava(c) => c.kind(),
+        }
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        match self {
+            AnyConnector::LedgerFile(c) => c.capabilities(),
+            AnyConnector::Fava(c) => c.capabilities(),
+        }
+    }
+
+    async fn post(&self, batch: Vec<Outgoing>) -> BatchOutcome {
+        match self {
+            AnyConnector::LedgerFile(c) => c.post(batch).await,
+            AnyConnector::Fava(c) => c.post(batch).await,
+        }
+    }
+
+    async fn lookup(
+        &self,
+        references: Vec<JournalRef>,
+    ) -> Result<BTreeMap<JournalRef, Posted>, GlError> {
+        match self {
+            AnyConnector::LedgerFile(c) => c.lookup(references).await,
+            AnyConnector::Fava(c) => c.lookup(references).await,
+        }
+    }
+
+    async fn master_data(&self) -> Result<GlMasterData, GlError> {
+        match self {
+            AnyConnector::LedgerFile(c) => c.master_data().await,
+            AnyConnector::Fava(c) => c.master_data().await,
+        }
+    }
+
+    fn drain_calls(&self) -> Vec<CallRecord> {
+        match self {
+            AnyConnector::LedgerFile(c) => c.drain_calls(),
+            AnyConnector::Fava(c) => c.drain_calls(),
+        }
+    }
+}
