@@ -101,7 +101,10 @@ pub async fn run<C: Connector + Clone>(tag: &str, connector: &C, make: impl Fn()
                         break;
                     }
                 }
-                assert!(batch.is_empty(), "still not posted after 10 rounds: {last:?}");
+                assert!(
+                    batch.is_empty(),
+                    "still not posted after 10 rounds: {last:?}"
+                );
             }
         });
     }
