@@ -12,7 +12,9 @@ use crate::dto::{
 };
 use crate::error::{AppError, ErrorCode};
 use crate::{demo, settings};
-use folio_coding::{FixedCoding, JournalAccounts, VendorCoding, build_journal};
+use folio_coding::{
+    DocumentCoding, FixedCoding, JournalAccounts, LineCoding, VendorCoding, build_journal,
+};
 use folio_domain::{Journal, check_balanced, currency_totals};
 use folio_store::{Change, DocumentId, DocumentRow, MasterData, Store, StoredJournal};
 use std::collections::BTreeMap;
@@ -188,12 +190,13 @@ impl Workspace {
         let stored = self.store.get_document(id)?.ok_or_else(|| not_found(id))?;
         let master = self.store.master_data()?;
         let settings = settings::load(&self.store)?;
-        let coding_source = fixed_coding(&master, &settings);
-        let (coding, mut notes) = coding_source.code(&stored.document);
+        let (coding, mut notes) = fixed_coding(&master, &settings, &stored.document);
         let accounts = JournalAccounts {
             payable: &settings.payable_account,
             rounding: &settings.rounding_account,
             tax_codes: &master.tax_codes,
+            base_currency: None,
+            rates: &[],
         };
         let (journal, built_notes) =
             build_journal(&stored.document, &coding, &accounts).map_err(|e| {
@@ -278,40 +281,71 @@ fn view_of(
     }
 }
 
-/// The vendor table the first journal builder codes with: each known vendor's default account
-/// (and, for the demo vendors, their cost centre), and the workspace's default account for
-/// everyone else.
-fn fixed_coding(master: &MasterData, settings: &settings::Settings) -> FixedCoding {
+/// The first journal builder's coding: each known vendor's default account (and, for the demo
+/// vendors, their cost centre), the workspace's default account for everyone else.
+fn fixed_coding(
+    master: &MasterData,
+    settings: &settings::Settings,
+    document: &folio_domain::Document,
+) -> (DocumentCoding, Vec<folio_domain::Problem>) {
     let demo_dimensions: BTreeMap<String, String> = demo::demo_coding()
         .into_iter()
         .map(|c| (c.vendor_vat_id, c.cost_centre))
         .collect();
-    let default_dimensions: BTreeMap<String, String> = settings
-        .default_cost_centre
-        .iter()
-        .map(|cc| (settings::COST_CENTRE.to_owned(), cc.clone()))
-        .collect();
-    FixedCoding {
+    let fixed = FixedCoding {
         vendors: master
             .vendors
             .iter()
-            .filter_map(|v| {
-                let account = v.default_account.clone()?;
-                let dimensions = match v.vat_id.as_ref().and_then(|vat| demo_dimensions.get(vat)) {
-                    Some(cc) => BTreeMap::from([(settings::COST_CENTRE.to_owned(), cc.clone())]),
-                    None => default_dimensions.clone(),
-                };
-                Some(VendorCoding {
-                    vat_id: v.vat_id.clone(),
-                    name: v.name.clone(),
-                    expense_account: account,
-                    dimensions,
-                })
+            .map(|v| VendorCoding {
+                code: v.code.clone(),
+                vat_id: v.vat_id.clone(),
+                name: v.name.clone(),
+                expense_account: v.default_account.clone(),
+                iban: v.iban.clone(),
             })
             .collect(),
-        default_account: settings.default_expense_account.clone(),
-        default_dimensions,
+        default_account: Some(settings.default_expense_account.clone()),
+        default_dimensions: settings
+            .default_cost_centre
+            .iter()
+            .map(|cc| (settings::COST_CENTRE.to_owned(), cc.clone()))
+            .collect(),
+    };
+    let defaults = fixed.defaults(document);
+    let mut dimensions: BTreeMap<String, String> = defaults
+        .dimensions
+        .into_iter()
+        .map(|(d, f)| (d, f.value))
+        .collect();
+    let vendor = fixed.find_vendor(document);
+    if let Some(cc) = vendor
+        .and_then(|v| v.vat_id.as_ref())
+        .and_then(|vat| demo_dimensions.get(vat))
+    {
+        dimensions.insert(settings::COST_CENTRE.to_owned(), cc.clone());
     }
+    let mut problems = Vec::new();
+    if vendor.is_none() {
+        problems.push(folio_domain::Problem::warning(
+            "UNKNOWN_VENDOR",
+            "supplier",
+            format!(
+                "supplier '{}' is not a known vendor; its lines were coded to the default \
+                 expense account {}",
+                document.supplier.name, settings.default_expense_account
+            ),
+        ));
+    }
+    let line = LineCoding {
+        account: defaults.account.map(|f| f.value).unwrap_or_default(),
+        dimensions,
+        tax_code: None,
+        split: Vec::new(),
+    };
+    let coding = DocumentCoding {
+        lines: vec![line; document.lines.len().max(1)],
+    };
+    (coding, problems)
 }
 
 pub(crate) fn parse_document_id(text: &str) -> Result<DocumentId, AppError> {

@@ -1,53 +1,67 @@
-//! A fixed vendor → account table: the first, deliberately simple source of coding.
+//! The last resort of coding: the vendor's default account from the master data, and the
+//! workspace's "to be coded" account for everyone else.
 //!
-//! It codes every line of a vendor's document to that vendor's expense account and cost centre, and
-//! falls back to a default account for unknown vendors, saying so with a warning. Rule packs and the
-//! learned suggester replace it; the journal builder does not care where a coding came from.
+//! Rules, people and the learned suggester come first (see [`crate::suggest`]); what none of them
+//! decided still needs a value for the journal to be built, and the GL's vendor record usually
+//! names the account a vendor's costs go to. These values are said to be weak (low confidence),
+//! so they show up among the exceptions until someone confirms or corrects them.
 
-use crate::builder::{DocumentCoding, LineCoding};
-use folio_domain::{Document, Problem};
+use crate::rules::matching::{normalise_name, normalise_vat_id};
+use folio_domain::Document;
+use rust_decimal::Decimal;
 use std::collections::BTreeMap;
 
-/// How one vendor is coded.
+/// A vendor of the master data as coding needs it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VendorCoding {
+    /// The vendor's code in the GL.
+    pub code: String,
     /// The vendor's VAT id, compared without spaces and case.
     pub vat_id: Option<String>,
     /// The vendor's name, compared without case and punctuation when the document has no VAT id.
     pub name: String,
-    pub expense_account: String,
-    /// Dimension code → value code.
-    pub dimensions: BTreeMap<String, String>,
+    /// The account the vendor's costs usually go to.
+    pub expense_account: Option<String>,
+    /// The vendor's bank account (IBAN) in the master data.
+    pub iban: Option<String>,
 }
 
-/// Vendor table plus the fallback for vendors it does not know.
-#[derive(Debug, Clone)]
+/// A fallback value and why it was used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fallback {
+    pub value: String,
+    pub reason: String,
+    pub confidence: Decimal,
+}
+
+/// The fallbacks for one document.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FixedDefaults {
+    pub account: Option<Fallback>,
+    /// Dimension code → fallback value.
+    pub dimensions: BTreeMap<String, Fallback>,
+    /// The matched vendor's code, when the supplier is a known vendor.
+    pub vendor: Option<String>,
+}
+
+/// Vendors plus the workspace defaults.
+#[derive(Debug, Clone, Default)]
 pub struct FixedCoding {
     pub vendors: Vec<VendorCoding>,
-    pub default_account: String,
+    /// The workspace's account for lines nobody has coded ("to be coded").
+    pub default_account: Option<String>,
+    /// Dimension code → value for lines nobody has coded.
     pub default_dimensions: BTreeMap<String, String>,
 }
 
-fn normalise_vat_id(vat_id: &str) -> String {
-    vat_id
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric())
-        .collect::<String>()
-        .to_ascii_uppercase()
-}
-
-fn normalise_name(name: &str) -> String {
-    name.chars()
-        .filter(|c| c.is_alphanumeric())
-        .flat_map(char::to_lowercase)
-        .collect()
-}
+/// Confidence of a vendor's default account: it is the vendor's usual account, not this line's.
+pub const VENDOR_DEFAULT_CONFIDENCE: Decimal = Decimal::from_parts(5, 0, 0, false, 1);
 
 impl FixedCoding {
-    /// Codes every line of `document` (or its header, when it has no lines).
-    pub fn code(&self, document: &Document) -> (DocumentCoding, Vec<Problem>) {
-        // The VAT id identifies a vendor; the name only when the document carries no VAT id.
-        let vendor = match document.supplier.vat_id.as_deref().map(normalise_vat_id) {
+    /// The master-data vendor of `document`'s supplier: matched by VAT id, or by name when the
+    /// document carries no VAT id.
+    pub fn find_vendor(&self, document: &Document) -> Option<&VendorCoding> {
+        match document.supplier.vat_id.as_deref().map(normalise_vat_id) {
             Some(vat) => self
                 .vendors
                 .iter()
@@ -58,44 +72,50 @@ impl FixedCoding {
                     .iter()
                     .find(|v| normalise_name(&v.name) == name)
             }
+        }
+    }
+
+    /// The fallbacks for `document`.
+    pub fn defaults(&self, document: &Document) -> FixedDefaults {
+        let vendor = self.find_vendor(document);
+        let account = match vendor.and_then(|v| v.expense_account.as_ref().map(|a| (v, a))) {
+            Some((v, account)) => Some(Fallback {
+                value: account.clone(),
+                reason: format!("the default account of vendor {} ({})", v.code, v.name),
+                confidence: VENDOR_DEFAULT_CONFIDENCE,
+            }),
+            None => self.default_account.as_ref().map(|account| Fallback {
+                value: account.clone(),
+                reason: format!(
+                    "the workspace's account for lines nobody has coded yet ({})",
+                    match vendor {
+                        Some(v) => format!("vendor {} has no default account", v.code),
+                        None => format!("'{}' is not a known vendor", document.supplier.name),
+                    }
+                ),
+                confidence: Decimal::ZERO,
+            }),
         };
-        let mut problems = Vec::new();
-        let (account, dimensions) = match vendor {
-            Some(v) => (v.expense_account.clone(), v.dimensions.clone()),
-            None => {
-                problems.push(Problem::warning(
-                    "UNKNOWN_VENDOR",
-                    "supplier",
-                    format!(
-                        "supplier '{}'{} is not a known vendor; its lines were coded to the \
-                         default expense account {}",
-                        document.supplier.name,
-                        document
-                            .supplier
-                            .vat_id
-                            .as_deref()
-                            .map(|v| format!(" ({v})"))
-                            .unwrap_or_default(),
-                        self.default_account
-                    ),
-                ));
+        let dimensions = self
+            .default_dimensions
+            .iter()
+            .map(|(dimension, value)| {
                 (
-                    self.default_account.clone(),
-                    self.default_dimensions.clone(),
+                    dimension.clone(),
+                    Fallback {
+                        value: value.clone(),
+                        reason: format!(
+                            "the workspace's {dimension} for lines nobody has coded yet"
+                        ),
+                        confidence: Decimal::ZERO,
+                    },
                 )
-            }
-        };
-        let line = LineCoding {
+            })
+            .collect();
+        FixedDefaults {
             account,
             dimensions,
-            tax_code: None,
-        };
-        let count = document.lines.len().max(1);
-        (
-            DocumentCoding {
-                lines: vec![line; count],
-            },
-            problems,
-        )
+            vendor: vendor.map(|v| v.code.clone()),
+        }
     }
 }
