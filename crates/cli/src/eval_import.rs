@@ -55,6 +55,11 @@ pub fn run(args: &ImportArgs) -> ExitCode {
             "invalid_flagged_percent": report.invalid_flagged_percent().to_string(),
             "summary": report.summary,
             "files": report.files,
+            "pdf_text": report.pdf_text.as_ref().map(|p| serde_json::json!({
+                "fields_right_percent": p.percent().to_string(),
+                "heuristics_right_percent": p.heuristics_percent().to_string(),
+                "report": p,
+            })),
         });
         println!("{value}");
     } else {
@@ -102,6 +107,9 @@ fn print_text(dir: &Path, report: &EvalReport, all_files: bool) {
         "time                 {millis} ms for {} KB ({per_file} µs per file)",
         s.total_bytes / 1000
     );
+    if let Some(pdf) = &report.pdf_text {
+        print_pdf_text(pdf, all_files);
+    }
     for r in &report.files {
         let noteworthy = r.false_alarm
             || r.expected_rule_flagged == Some(false)
@@ -140,6 +148,65 @@ fn print_text(dir: &Path, report: &EvalReport, all_files: bool) {
                 String::new()
             } else {
                 format!("  <- {}", notes.join("; "))
+            }
+        );
+    }
+}
+
+/// The "pdf_text" section: plain-PDF field accuracy on the invoice2data PDFs.
+fn print_pdf_text(pdf: &folio_import::eval_pdf::PdfTextReport, all_files: bool) {
+    println!(
+        "pdf_text             {}/{} fields of {} plain PDFs exactly right ({} %) with the vendor \
+         templates; {}/{} ({} %) with the generic heuristics alone",
+        pdf.right,
+        pdf.compared,
+        pdf.plain_pdfs,
+        pdf.percent(),
+        pdf.heuristics_right,
+        pdf.compared,
+        pdf.heuristics_percent()
+    );
+    let per_field: Vec<String> = pdf
+        .per_field
+        .iter()
+        .filter(|t| t.compared > 0)
+        .map(|t| format!("{} {}/{}", t.field, t.right, t.compared))
+        .collect();
+    println!("  by field           {}", per_field.join(", "));
+    println!(
+        "  low confidence     {} fields flagged LOW_CONFIDENCE_FIELD ({} of them wrong); {} wrong \
+         fields not flagged",
+        pdf.low_confidence, pdf.low_confidence_wrong, pdf.wrong_without_warning
+    );
+    for file in pdf.files.iter().chain(&pdf.hybrid_files) {
+        let wrong: Vec<String> = file
+            .fields
+            .iter()
+            .filter(|f| !f.right)
+            .map(|f| {
+                format!(
+                    "{} {:?} (expected {:?})",
+                    f.field,
+                    f.got.as_deref().unwrap_or("-"),
+                    f.expected
+                )
+            })
+            .collect();
+        if wrong.is_empty() && !all_files {
+            continue;
+        }
+        println!(
+            "  {} [{}{}] {}",
+            file.file,
+            file.read_as,
+            file.template
+                .as_deref()
+                .map(|t| format!(", {t}"))
+                .unwrap_or_default(),
+            if wrong.is_empty() {
+                "all fields right".to_owned()
+            } else {
+                wrong.join("; ")
             }
         );
     }

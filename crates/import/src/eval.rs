@@ -113,6 +113,9 @@ pub struct Summary {
 pub struct EvalReport {
     pub summary: Summary,
     pub files: Vec<FileResult>,
+    /// Plain-PDF field accuracy on the invoice2data PDFs ([`crate::eval_pdf`]), when the corpus
+    /// has them.
+    pub pdf_text: Option<crate::eval_pdf::PdfTextReport>,
 }
 
 impl EvalReport {
@@ -127,7 +130,7 @@ impl EvalReport {
     }
 }
 
-fn percent(part: usize, whole: usize) -> Decimal {
+pub(crate) fn percent(part: usize, whole: usize) -> Decimal {
     if whole == 0 {
         return Decimal::ZERO;
     }
@@ -279,6 +282,7 @@ pub fn eval_corpus(dir: &Path) -> Result<EvalReport, EvalError> {
         }
         report.files.push(file_result);
     }
+    report.pdf_text = crate::eval_pdf::eval_pdf_text(dir)?;
     Ok(report)
 }
 

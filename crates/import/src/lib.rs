@@ -15,14 +15,17 @@
 //!    reviewer sees and fixes them.
 //!
 //! A PDF goes through [`pdf`] first: the e-invoice embedded in it takes steps 2 to 4, and the PDF
-//! stays the document's original.
+//! stays the document's original. A PDF without one is read from its text ([`pdftext`]: vendor
+//! templates and label heuristics, every field with a confidence).
 
 pub mod cii;
 mod cii_legacy;
 pub mod eval;
+pub mod eval_pdf;
 pub mod facts;
 pub mod pdf;
 pub mod pdfa;
+pub mod pdftext;
 pub mod profile;
 pub mod sniff;
 pub mod ubl;

@@ -65,7 +65,9 @@ pub fn import(bytes: &[u8]) -> Result<Imported, Rejection> {
 fn import_unguarded(bytes: &[u8]) -> Result<Imported, Rejection> {
     let pdf = load(bytes)?;
     let attachments = attachments(&pdf);
-    let (name, mut imported) = pick_invoice(&attachments)?;
+    let Some((name, mut imported)) = pick_invoice(&attachments)? else {
+        return crate::pdftext::import_pdf(page_text(&pdf));
+    };
     imported.media_type = "application/pdf";
     imported.problems.push(Problem::new(
         "PDF_EMBEDDED_XML",
@@ -292,8 +294,9 @@ fn rank(name: &str) -> usize {
         })
 }
 
-/// Imports the best embedded invoice; says why when there is none.
-fn pick_invoice(files: &[Attachment]) -> Result<(String, Imported), Rejection> {
+/// Imports the best embedded invoice; `None` when the PDF carries no XML at all (a plain PDF),
+/// a rejection when it carries one that is not a readable invoice.
+fn pick_invoice(files: &[Attachment]) -> Result<Option<(String, Imported)>, Rejection> {
     use crate::Format;
     let mut ordered: Vec<&Attachment> = files.iter().collect();
     ordered.sort_by_key(|f| rank(&f.name));
@@ -309,7 +312,7 @@ fn pick_invoice(files: &[Attachment]) -> Result<(String, Imported), Rejection> {
     let mut first_error = None;
     for file in ordered.iter().copied().filter(is_invoice) {
         match crate::import_xml(&file.bytes) {
-            Ok(imported) => return Ok((file.name.clone(), imported)),
+            Ok(imported) => return Ok(Some((file.name.clone(), imported))),
             Err(e) if first_error.is_none() => first_error = Some((file.name.clone(), e)),
             Err(_) => {}
         }
@@ -325,27 +328,18 @@ fn pick_invoice(files: &[Attachment]) -> Result<(String, Imported), Rejection> {
             e.code,
             format!("the XML file '{name}' embedded in the PDF: {}", e.reason),
         )),
-        None => Err(Rejection::new(
-            codes::UNSUPPORTED_FORMAT,
-            "PDF without an embedded e-invoice: plain PDF text extraction is not supported yet",
-        )),
+        None => Ok(None),
     }
 }
 
 /// `FX-HYBRID-01` when the visible text does not show the XML's invoice number or amount due;
 /// nothing when no text can be extracted.
 fn compare_with_text(pdf: &Pdf, imported: &Imported) -> Option<Problem> {
-    let pages: Vec<u32> = pdf
-        .get_pages()
-        .keys()
-        .copied()
-        .take(MAX_TEXT_PAGES)
-        .collect();
-    let text = pdf.extract_text_with_limit(&pages, MAX_TEXT_BYTES).ok()?;
-    let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
-    if !readable(&compact) {
+    let text = page_text(pdf)?;
+    if !readable_text(&text) {
         return None;
     }
+    let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
     let doc = &imported.document;
     let number: String = doc.number.chars().filter(|c| !c.is_whitespace()).collect();
     let number_shown = compact.contains(&number);
@@ -374,6 +368,33 @@ fn compare_with_text(pdf: &Pdf, imported: &Imported) -> Option<Problem> {
             ),
         )
     })
+}
+
+/// The text of a PDF's first pages (for the text reader and its measurement); `None` when the
+/// PDF cannot be read.
+pub fn extract_text(bytes: &[u8]) -> Option<String> {
+    catch_unwind(AssertUnwindSafe(|| {
+        load(bytes).ok().and_then(|pdf| page_text(&pdf))
+    }))
+    .ok()
+    .flatten()
+}
+
+/// The text of the first pages (bounded), one fragment per line; `None` when lopdf cannot read it.
+pub(crate) fn page_text(pdf: &Pdf) -> Option<String> {
+    let pages: Vec<u32> = pdf
+        .get_pages()
+        .keys()
+        .copied()
+        .take(MAX_TEXT_PAGES)
+        .collect();
+    pdf.extract_text_with_limit(&pages, MAX_TEXT_BYTES).ok()
+}
+
+/// True when extracted text is something a person could read (see [`readable`]).
+pub(crate) fn readable_text(text: &str) -> bool {
+    let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    readable(&compact)
 }
 
 /// Text extracted from fonts without a Unicode map comes out as punctuation soup; only text that

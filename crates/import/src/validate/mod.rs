@@ -128,8 +128,12 @@ pub fn validate_with(doc: &Document, facts: &Facts) -> Vec<Problem> {
     problems
 }
 
-/// True for Factur-X / ZUGFeRD profiles that carry no lines by design (MINIMUM, BASIC WL).
+/// True for documents that carry no lines by design: the Factur-X / ZUGFeRD MINIMUM and BASIC WL
+/// profiles, and documents read from a PDF's text or a spreadsheet row (header only).
 pub fn is_header_only_profile(doc: &Document) -> bool {
+    if matches!(doc.syntax, Syntax::PdfText | Syntax::Tabular) {
+        return true;
+    }
     doc.customization_id.as_deref().is_some_and(|id| {
         let id = id.to_ascii_lowercase();
         id.contains(":minimum") || id.contains(":basicwl")
@@ -137,13 +141,14 @@ pub fn is_header_only_profile(doc: &Document) -> bool {
 }
 
 /// True when the document is held to the EN 16931 rules (see [`Scope::En16931`]). Peppol PINT
-/// documents (Australia / New Zealand GST, …) follow their own rule set, not EN 16931.
+/// documents (Australia / New Zealand GST, …) follow their own rule set, not EN 16931, and what
+/// Folio read from a PDF's text or a spreadsheet is no EN 16931 document at all.
 pub fn is_en16931(doc: &Document) -> bool {
     let pint = doc
         .customization_id
         .as_deref()
         .is_some_and(|id| id.trim().starts_with("urn:peppol:pint"));
-    doc.syntax != Syntax::Zugferd1 && !is_header_only_profile(doc) && !pint
+    matches!(doc.syntax, Syntax::Ubl | Syntax::Cii) && !is_header_only_profile(doc) && !pint
 }
 
 /// True when the specification identifier (BT-24) names XRechnung.
