@@ -311,11 +311,11 @@ mod tests {
     #[test]
     fn fields_compare_by_kind() {
         let expected: serde_json::Value = serde_json::json!({
-            "issuer": "Acme", "partner_name": "Acme Ltd.", "invoice_number": "7",
+            "issuer": "Acme", "partner_name": "Acme Ltd.", "invoice_number": "INV-7",
             "date": "2024-01-02", "amount": 12.5, "currency": "EUR"
         });
         let imported = pdftext::import_text(
-            "Acme Ltd.\nInvoice No: 7\nInvoice Date: 02.01.2024\nTotal 12,50 EUR",
+            "Acme Ltd.\nInvoice No: INV-7\nInvoice Date: 02.01.2024\nTotal 12,50 EUR",
             &Templates::default(),
         );
         let fields = compare(expected.as_object().expect("object"), &imported);
