@@ -463,7 +463,7 @@ fn rejections() {
         (
             Input::File("not-yet.pdf"),
             "UNSUPPORTED_FORMAT",
-            &["PDF without an embedded e-invoice"],
+            &["no embedded e-invoice"],
         ),
         (Input::Bytes(Vec::new()), "UNSUPPORTED_FORMAT", &[]),
         (
