@@ -16,20 +16,15 @@
 //! was found, which the exceptions queue shows a reviewer; nothing is invented: without an
 //! invoice number, an issue date, a currency and a total the PDF is refused with a reason.
 //!
-//! The result is a header-only document (no lines), as the CII MINIMUM profile gives: one VAT
-//! breakdown group (the rate from VAT ÷ net when it is a usual rate) so the journal builder books
-//! the net to the header coding and the VAT to input VAT.
+//! The result is a header-only document ([`crate::header`]), as the CII MINIMUM profile gives.
 
 pub mod heuristics;
 pub mod template;
 pub mod values;
 
 use crate::{Imported, Rejection, codes};
-use folio_domain::{
-    Currency, DocType, Document, Party, PaymentInfo, Problem, References, Severity, Syntax, Totals,
-    VatBreakdown, VatCategory,
-};
-use rust_decimal::{Decimal, RoundingStrategy};
+use folio_domain::{Currency, Document, Problem, Severity, Syntax};
+use rust_decimal::Decimal;
 pub use template::{Template, TemplateError, Templates};
 use values::{DateOrder, ReadDate};
 
@@ -112,36 +107,6 @@ pub fn normalise(text: &str) -> String {
         .collect::<Vec<_>>()
         .join("\n")
 }
-
-/// Usual VAT rates (percent): a rate computed from VAT ÷ net within half a point of one of these
-/// is taken to be it.
-const USUAL_RATES: &[(i64, u32)] = &[
-    (0, 0),
-    (21, 1),
-    (25, 1),
-    (5, 0),
-    (55, 1),
-    (6, 0),
-    (7, 0),
-    (8, 0),
-    (9, 0),
-    (10, 0),
-    (12, 0),
-    (13, 0),
-    (14, 0),
-    (15, 0),
-    (16, 0),
-    (17, 0),
-    (18, 0),
-    (19, 0),
-    (20, 0),
-    (21, 0),
-    (22, 0),
-    (23, 0),
-    (24, 0),
-    (25, 0),
-    (27, 0),
-];
 
 fn template_value<T>(
     template: Option<&Template>,
@@ -340,25 +305,6 @@ fn reconcile(
     }
 }
 
-fn round2(d: Decimal) -> Decimal {
-    d.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
-}
-
-/// The usual rate VAT ÷ net is closest to, within half a point.
-fn usual_rate(net: Decimal, vat: Decimal) -> Option<Decimal> {
-    if net.is_zero() {
-        return None;
-    }
-    let rate = vat * Decimal::ONE_HUNDRED / net;
-    USUAL_RATES
-        .iter()
-        .map(|(m, s)| Decimal::new(*m, *s))
-        .map(|r| ((rate - r).abs(), r))
-        .filter(|(distance, _)| *distance <= Decimal::new(5, 1))
-        .min_by(|a, b| a.0.cmp(&b.0))
-        .map(|(_, r)| r)
-}
-
 /// Builds the document and its problems from what was read; refuses when a field Folio cannot do
 /// without is missing.
 pub fn to_document(ex: &Extracted) -> Result<(Document, Vec<Problem>), Rejection> {
@@ -388,73 +334,23 @@ pub fn to_document(ex: &Extracted) -> Result<(Document, Vec<Problem>), Rejection
         .as_ref()
         .ok_or_else(|| missing("currency (code or symbol)"))?;
     let total = ex.total.as_ref().ok_or_else(|| missing("total amount"))?;
-    let payable = total.value.abs();
-    let vat_amount = ex.vat.as_ref().map(|v| v.value.abs());
-    let net_amount = ex
-        .net
-        .as_ref()
-        .map(|n| n.value.abs())
-        .unwrap_or(payable - vat_amount.unwrap_or_default());
-    let (category, rate) = match vat_amount {
-        Some(v) if v.is_zero() => (VatCategory::Z, Some(Decimal::ZERO)),
-        Some(v) => (
-            VatCategory::S,
-            usual_rate(net_amount, v).or_else(|| {
-                (!net_amount.is_zero()).then(|| round2(v * Decimal::ONE_HUNDRED / net_amount))
-            }),
-        ),
-        None => (VatCategory::Z, Some(Decimal::ZERO)),
-    };
-    let tax = vat_amount.unwrap_or_default();
-    let document = Document {
+    let document = crate::header::header_only(&crate::header::HeaderFields {
         syntax: Syntax::PdfText,
-        doc_type: if ex.credit_note {
-            DocType::CreditNote
-        } else {
-            DocType::Invoice
-        },
-        type_code: None,
-        customization_id: None,
-        profile_id: None,
+        supplier_name: ex.supplier.value.clone(),
+        supplier_vat_id: ex.supplier_vat_id.clone(),
         number: number.value.clone(),
         issue_date: issue_date.value.date,
         due_date: ex.due_date.as_ref().map(|d| d.value.date),
-        tax_point_date: None,
         currency: currency.value,
-        tax_currency: None,
-        tax_total_in_tax_currency: None,
-        supplier: Party {
-            name: ex.supplier.value.clone(),
-            vat_id: ex.supplier_vat_id.clone(),
-            ..Party::default()
-        },
-        buyer: Party::default(),
-        payee: None,
-        lines: Vec::new(),
-        allowances_charges: Vec::new(),
-        vat_breakdown: vec![VatBreakdown {
-            category,
-            rate,
-            taxable_amount: net_amount,
-            tax_amount: tax,
-            exemption_reason: None,
-            exemption_reason_code: None,
-        }],
-        totals: Totals {
-            line_net_total: net_amount,
-            allowance_total: None,
-            charge_total: None,
-            tax_exclusive: net_amount,
-            tax_total: Some(tax),
-            tax_inclusive: net_amount + tax,
-            prepaid: None,
-            rounding: None,
-            payable,
-        },
-        payment: PaymentInfo::default(),
-        references: References::default(),
+        credit_note: ex.credit_note,
+        net: ex.net.as_ref().map(|n| n.value),
+        vat: ex.vat.as_ref().map(|v| v.value),
+        total: total.value,
         notes: Vec::new(),
-    };
+    });
+    let payable = document.totals.payable;
+    let net_amount = document.totals.tax_exclusive;
+    let tax = document.totals.tax_total.unwrap_or_default();
     let mut problems = vec![Problem::new(
         "PDF_TEXT",
         Severity::Info,
@@ -662,14 +558,6 @@ mod tests {
             );
             assert_eq!(got, *expected, "{n:?} {v:?} {t:?}");
         }
-    }
-
-    #[test]
-    fn a_usual_rate_is_recognised() {
-        assert_eq!(usual_rate(dec!(46.68), dec!(9.34)), Some(dec!(20)));
-        assert_eq!(usual_rate(dec!(593.36), dec!(124.61)), Some(dec!(21)));
-        assert_eq!(usual_rate(dec!(100), dec!(5.5)), Some(dec!(5.5)));
-        assert_eq!(usual_rate(dec!(100), dec!(33)), None);
     }
 
     #[test]
