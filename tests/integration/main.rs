@@ -5,3 +5,4 @@ mod crash;
 mod gl_contract;
 mod gl_fava;
 mod gl_ledger_file;
+mod import_review;

@@ -6,17 +6,43 @@
 //! a crash between two files loses nothing already stored, and a crash inside one leaves nothing.
 //! Folders are walked in name order and only files with an invoice's extension are read; the others
 //! are counted as skipped so nothing disappears without a word.
+//!
+//! A CSV or XLSX file is read through a mapping profile ([`crate::profiles`]) into several
+//! documents, stored together in one transaction ([`Store::insert_documents`]); each gets its own
+//! outcome, with `path` naming the rows (`export.csv#rows 4-5`), and its rows as CSV text for its
+//! original (so the same export imported again is `already_imported`, row by row).
+//!
+//! Duplicates: the same supplier and normalised invoice number as a stored document is a
+//! `duplicate` with a `DUPLICATE` problem; the same supplier and amount due (same currency) issued
+//! within [`POSSIBLE_DUPLICATE_DAYS`] days of a stored document is imported with a
+//! `POSSIBLE_DUPLICATE` warning naming that document and the gap. `folio duplicates resolve`
+//! clears either ([`crate::duplicates`]).
 
 use crate::dto::{ImportOutcome, ImportProgress, ImportStatus, ImportSummary};
 use crate::error::{AppError, ErrorCode};
 use crate::workspace::{Workspace, count};
+use folio_domain::format::format_money;
 use folio_domain::{Document, Problem};
-use folio_store::{NewDocument, OriginalFile, normalise_number, normalise_supplier};
+use folio_store::{
+    DocumentId, NewDocument, OriginalFile, Store, normalise_number, normalise_supplier,
+};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
 /// Extensions read when walking a folder.
 const INVOICE_EXTENSIONS: &[&str] = &["xml", "pdf", "csv", "xlsx"];
+/// Extensions read through a mapping profile.
+const TABULAR_EXTENSIONS: &[&str] = &["csv", "xlsx"];
+/// Documents of the same supplier and amount issued at most this many days apart are possible
+/// duplicates.
+pub const POSSIBLE_DUPLICATE_DAYS: i64 = 5;
+
+/// How to import: the mapping profile for CSV and XLSX files.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImportOptions {
+    /// The name of a saved profile (`folio profiles add NAME FILE.toml`).
+    pub profile: Option<String>,
+}
 
 /// The inputs expanded into files, plus how many folder entries were skipped.
 #[derive(Debug, Default)]
@@ -74,7 +100,7 @@ fn walk(dir: &Path, plan: &mut ImportPlan) {
     }
 }
 
-fn rejected(path: &str, code: &str, reason: String) -> ImportOutcome {
+pub(crate) fn rejected(path: &str, code: &str, reason: String) -> ImportOutcome {
     ImportOutcome {
         path: path.to_owned(),
         status: ImportStatus::Rejected,
@@ -90,7 +116,12 @@ fn rejected(path: &str, code: &str, reason: String) -> ImportOutcome {
     }
 }
 
-fn outcome_for(path: &str, status: ImportStatus, id: String, doc: &Document) -> ImportOutcome {
+pub(crate) fn outcome_for(
+    path: &str,
+    status: ImportStatus,
+    id: String,
+    doc: &Document,
+) -> ImportOutcome {
     ImportOutcome {
         path: path.to_owned(),
         status,
@@ -112,6 +143,16 @@ impl Workspace {
     pub fn import_paths(
         &mut self,
         paths: &[PathBuf],
+        progress: &mut dyn FnMut(&ImportProgress),
+    ) -> Result<(Vec<ImportOutcome>, ImportSummary), AppError> {
+        self.import_paths_with(paths, &ImportOptions::default(), progress)
+    }
+
+    /// [`Workspace::import_paths`] with options (the profile CSV and XLSX files are read with).
+    pub fn import_paths_with(
+        &mut self,
+        paths: &[PathBuf],
+        options: &ImportOptions,
         progress: &mut dyn FnMut(&ImportProgress),
     ) -> Result<(Vec<ImportOutcome>, ImportSummary), AppError> {
         let plan = plan(paths);
@@ -139,6 +180,19 @@ impl Workspace {
             )?;
         }
         for path in plan.files {
+            if is_tabular(&path) {
+                for result in self.import_tabular_file(&path, options)? {
+                    finish(
+                        Ok(result),
+                        &mut index,
+                        total,
+                        &mut summary,
+                        &mut outcomes,
+                        progress,
+                    )?;
+                }
+                continue;
+            }
             let result = self.import_file(&path);
             finish(
                 result,
@@ -155,31 +209,10 @@ impl Workspace {
     /// Imports one file from disk.
     pub fn import_file(&mut self, path: &Path) -> Result<ImportOutcome, AppError> {
         let shown = path.display().to_string();
-        let too_large = |size: u64| {
-            rejected(
-                &shown,
-                "TOO_LARGE",
-                format!(
-                    "{shown}: the file has {size} bytes; Folio imports files of at most {} bytes",
-                    folio_import::MAX_FILE_BYTES
-                ),
-            )
-        };
-        match std::fs::metadata(path) {
-            Ok(meta) if meta.len() > folio_import::MAX_FILE_BYTES as u64 => {
-                return Ok(too_large(meta.len()));
-            }
-            Ok(_) => {}
-            Err(e) => return Ok(rejected(&shown, "UNREADABLE", format!("{shown}: {e}"))),
+        match read_input(path) {
+            Ok(bytes) => self.import_bytes_at(&shown, path_file_name(path), &bytes),
+            Err(outcome) => Ok(*outcome),
         }
-        let bytes = match std::fs::read(path) {
-            Ok(bytes) => bytes,
-            Err(e) => return Ok(rejected(&shown, "UNREADABLE", format!("{shown}: {e}"))),
-        };
-        if bytes.len() > folio_import::MAX_FILE_BYTES {
-            return Ok(too_large(bytes.len() as u64));
-        }
-        self.import_bytes_at(&shown, path_file_name(path), &bytes)
     }
 
     /// Imports bytes that came from somewhere other than a file on disk (the demo, a drop).
@@ -229,20 +262,7 @@ impl Workspace {
         let supplier_key =
             normalise_supplier(&document.supplier.name, document.supplier.vat_id.as_deref());
         let number_key = normalise_number(&document.number);
-        let duplicate_of = self
-            .store
-            .find_by_supplier_and_number(&supplier_key, &number_key)?;
-        if let Some(original) = duplicate_of {
-            problems.push(Problem::warning(
-                "DUPLICATE",
-                "number",
-                format!(
-                    "supplier '{}' already sent invoice number '{}' as {original}: matched on \
-                     supplier and normalised invoice number",
-                    document.supplier.name, document.number
-                ),
-            ));
-        }
+        let duplicate_of = duplicate_checks(&self.store, &document, &mut problems)?;
         let blob = self.store.blobs().put(bytes).map_err(AppError::from)?;
         let change = self.context.change();
         let id = self.store.insert_document(
@@ -274,7 +294,97 @@ impl Workspace {
     }
 }
 
-fn path_file_name(path: &Path) -> String {
+/// True for files read through a mapping profile.
+fn is_tabular(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| TABULAR_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+}
+
+/// The bytes of an input file, or the rejection saying why it cannot be read (too large, gone).
+pub(crate) fn read_input(path: &Path) -> Result<Vec<u8>, Box<ImportOutcome>> {
+    let shown = path.display().to_string();
+    let too_large = |size: u64| {
+        Box::new(rejected(
+            &shown,
+            "TOO_LARGE",
+            format!(
+                "{shown}: the file has {size} bytes; Folio imports files of at most {} bytes",
+                folio_import::MAX_FILE_BYTES
+            ),
+        ))
+    };
+    let unreadable =
+        |e: std::io::Error| Box::new(rejected(&shown, "UNREADABLE", format!("{shown}: {e}")));
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.len() > folio_import::MAX_FILE_BYTES as u64 => {
+            return Err(too_large(meta.len()));
+        }
+        Ok(_) => {}
+        Err(e) => return Err(unreadable(e)),
+    }
+    let bytes = std::fs::read(path).map_err(unreadable)?;
+    if bytes.len() > folio_import::MAX_FILE_BYTES {
+        return Err(too_large(bytes.len() as u64));
+    }
+    Ok(bytes)
+}
+
+/// The duplicate checks of one document against the store: `DUPLICATE` (same supplier and
+/// normalised number; returns that document) and `POSSIBLE_DUPLICATE` (same supplier and amount
+/// due within [`POSSIBLE_DUPLICATE_DAYS`] days), each pushed to `problems`.
+pub(crate) fn duplicate_checks(
+    store: &Store,
+    document: &Document,
+    problems: &mut Vec<Problem>,
+) -> Result<Option<DocumentId>, AppError> {
+    let supplier_key =
+        normalise_supplier(&document.supplier.name, document.supplier.vat_id.as_deref());
+    let number_key = normalise_number(&document.number);
+    let duplicate_of = store.find_by_supplier_and_number(&supplier_key, &number_key)?;
+    if let Some(original) = duplicate_of {
+        problems.push(Problem::warning(
+            "DUPLICATE",
+            "number",
+            format!(
+                "supplier '{}' already sent invoice number '{}' as {original}: matched on \
+                 supplier and normalised invoice number",
+                document.supplier.name, document.number
+            ),
+        ));
+        return Ok(duplicate_of);
+    }
+    let window = chrono::Duration::days(POSSIBLE_DUPLICATE_DAYS);
+    let similar = store.find_same_supplier_and_amount(
+        &supplier_key,
+        document.doc_type,
+        document.currency,
+        document.totals.payable,
+        (document.issue_date - window, document.issue_date + window),
+    )?;
+    if let Some(other) = similar.first() {
+        let days = (document.issue_date - other.issue_date).num_days().abs();
+        problems.push(Problem::warning(
+            "POSSIBLE_DUPLICATE",
+            "totals.payable",
+            format!(
+                "same supplier and amount {} as {} (invoice '{}'), issued {}; check that it is \
+                 not the same invoice sent again under another number",
+                format_money(document.totals.payable, document.currency),
+                other.id,
+                other.number,
+                match days {
+                    0 => "the same day".to_owned(),
+                    1 => "1 day apart".to_owned(),
+                    n => format!("{n} days apart"),
+                }
+            ),
+        ));
+    }
+    Ok(None)
+}
+
+pub(crate) fn path_file_name(path: &Path) -> String {
     path.file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default()

@@ -10,12 +10,18 @@ pub mod bindings;
 pub mod clock;
 pub mod demo;
 pub mod dto;
+pub mod dto_import;
+pub mod duplicates;
 pub mod error;
 pub mod import;
+pub mod import_tabular;
+pub mod profiles;
 pub mod settings;
 pub mod workspace;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use dto::*;
+pub use dto_import::{DuplicateResolution, ProfileView};
 pub use error::{AppError, ErrorCode};
+pub use import::ImportOptions;
 pub use workspace::{Context, Workspace, default_workspace_dir};

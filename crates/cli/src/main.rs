@@ -7,6 +7,7 @@
 
 mod eval;
 mod eval_import;
+mod import_cmds;
 mod output;
 
 use clap::{Parser, Subcommand};
@@ -45,6 +46,9 @@ enum Command {
         /// One JSON object per input file, one per line.
         #[arg(long)]
         json: bool,
+        /// The mapping profile CSV and XLSX files are read with (see `folio profiles`).
+        #[arg(long, value_name = "NAME")]
+        profile: Option<String>,
     },
     /// List the workspace's documents.
     Documents {
@@ -67,6 +71,10 @@ enum Command {
     },
     /// Measure Folio on files: the coding suggester, the invoice importer (needs no workspace).
     Eval(eval::EvalArgs),
+    /// Saved mapping profiles for CSV and XLSX imports.
+    Profiles(import_cmds::ProfilesArgs),
+    /// Decide on documents flagged as (possible) duplicates.
+    Duplicates(import_cmds::DuplicatesArgs),
 }
 
 fn main() -> ExitCode {
@@ -78,6 +86,8 @@ fn main() -> ExitCode {
         | Command::Show { json, .. }
         | Command::Journal { json, .. } => *json,
         Command::Eval(args) => args.json(),
+        Command::Profiles(args) => args.json(),
+        Command::Duplicates(args) => args.json(),
     };
     match run(cli) {
         Ok(code) => code,
@@ -114,7 +124,11 @@ fn run(cli: Cli) -> Result<ExitCode, AppError> {
             output::init(&report, json);
             Ok(ExitCode::SUCCESS)
         }
-        Command::Import { paths, json } => {
+        Command::Import {
+            paths,
+            json,
+            profile,
+        } => {
             let mut workspace = Workspace::open(&dir)?;
             let bar = (!json && std::io::stderr().is_terminal()).then(output::progress_bar);
             let mut on_progress = |event: &ImportProgress| {
@@ -129,7 +143,8 @@ fn run(cli: Cli) -> Result<ExitCode, AppError> {
                     output::advance(bar, event);
                 }
             };
-            let (_, summary) = workspace.import_paths(&paths, &mut on_progress)?;
+            let options = folio_app::ImportOptions { profile };
+            let (_, summary) = workspace.import_paths_with(&paths, &options, &mut on_progress)?;
             if let Some(bar) = bar {
                 bar.finish_and_clear();
             }
@@ -158,5 +173,7 @@ fn run(cli: Cli) -> Result<ExitCode, AppError> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Eval(args) => Ok(eval::run(args)),
+        Command::Profiles(args) => import_cmds::profiles(&dir, args),
+        Command::Duplicates(args) => import_cmds::duplicates(&dir, args),
     }
 }

@@ -382,141 +382,31 @@ impl Store {
         new: &NewDocument<'_>,
         change: &Change,
     ) -> Result<DocumentId, StoreError> {
-        let original = &new.original;
-        check_sha256(&original.sha256)?;
-        match self.blobs().size(&original.sha256)? {
-            Some(size) if size == original.size => {}
-            Some(size) => {
-                return Err(StoreError::Invalid {
-                    what: format!(
-                        "original file {}: stored blob {} has {size} bytes, not {}",
-                        original.file_name, original.sha256, original.size
-                    ),
-                });
-            }
-            None => {
-                return Err(StoreError::NotFound {
-                    what: format!(
-                        "blob {} of {} (store the file with blobs().put first)",
-                        original.sha256, original.file_name
-                    ),
-                });
-            }
-        }
-        let size = i64::try_from(original.size).map_err(|_| StoreError::Invalid {
-            what: format!("file size {}", original.size),
-        })?;
-        let doc = new.document;
-        let body = serde_json::to_string(doc)
-            .map_err(|e| StoreError::corrupt(format!("cannot serialise the document: {e}")))?;
-        let imported_at = timestamp(change.at);
-
+        self.check_original(&new.original)?;
         let tx = self.begin()?;
-        if let Some(existing) = tx
-            .query_row(
-                "SELECT id FROM documents WHERE sha256 = ?1",
-                [&original.sha256],
-                |r| r.get(0).map(DocumentId),
-            )
-            .optional()?
-        {
-            return Err(StoreError::Invalid {
-                what: format!(
-                    "import of {}: this file is already imported as {existing}",
-                    original.file_name
-                ),
-            });
-        }
-        tx.execute(
-            "INSERT INTO blobs (sha256, size, media_type, stored_at) VALUES (?1, ?2, ?3, ?4) \
-             ON CONFLICT (sha256) DO NOTHING",
-            params![original.sha256, size, original.media_type, imported_at],
-        )?;
-        tx.execute(
-            "INSERT INTO documents (sha256, file_name, syntax, doc_type, number, supplier_name, \
-             supplier_vat_id, issue_date, due_date, currency, payable, line_count, body_json, \
-             supplier_key, number_key, imported_at, imported_by) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
-            params![
-                original.sha256,
-                original.file_name,
-                doc.syntax.as_str(),
-                doc.doc_type.as_str(),
-                doc.number,
-                doc.supplier.name,
-                doc.supplier.vat_id,
-                date_text(doc.issue_date),
-                doc.due_date.map(date_text),
-                doc.currency.code(),
-                decimal_text(doc.totals.payable),
-                doc.lines.len() as i64,
-                body,
-                new.supplier_key,
-                new.number_key,
-                imported_at,
-                change.actor,
-            ],
-        )?;
-        let id = DocumentId(tx.last_insert_rowid());
-        {
-            let mut stmt = tx.prepare(
-                "INSERT INTO document_lines (document_id, line_no, line_id, description, \
-                 net_amount, vat_category, vat_rate) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )?;
-            for (i, line) in doc.lines.iter().enumerate() {
-                stmt.execute(params![
-                    id.0,
-                    i as i64 + 1,
-                    line.id,
-                    line.text(),
-                    decimal_text(line.net_amount),
-                    line.vat_category.code(),
-                    line.vat_rate.map(decimal_text),
-                ])?;
-            }
-            let mut stmt = tx.prepare(
-                "INSERT INTO document_problems (document_id, seq, code, severity, field, message) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )?;
-            for (i, p) in new.problems.iter().enumerate() {
-                stmt.execute(params![
-                    id.0,
-                    i as i64 + 1,
-                    p.code,
-                    p.severity.as_str(),
-                    p.field,
-                    p.message
-                ])?;
-            }
-        }
-        let after = serde_json::json!({
-            "file_name": original.file_name,
-            "sha256": original.sha256,
-            "size": original.size,
-            "media_type": original.media_type,
-            "syntax": doc.syntax.as_str(),
-            "doc_type": doc.doc_type.as_str(),
-            "number": doc.number,
-            "supplier": doc.supplier.name,
-            "supplier_vat_id": doc.supplier.vat_id,
-            "issue_date": date_text(doc.issue_date),
-            "currency": doc.currency.code(),
-            "payable": decimal_text(doc.totals.payable),
-            "problems": new.problems.iter().map(|p| p.code.as_str()).collect::<Vec<_>>(),
-        });
-        audit::append(
-            &tx,
-            change,
-            NewEvent {
-                action: "document.import",
-                entity: "document",
-                entity_id: &id.to_string(),
-                before: None,
-                after: Some(audit::to_json(&after)?),
-            },
-        )?;
+        let id = insert_in(&tx, new, change)?;
         tx.commit()?;
         Ok(id)
+    }
+
+    /// Checks that an original file's bytes are in the blob store with the stated size.
+    pub(crate) fn check_original(&self, original: &OriginalFile) -> Result<(), StoreError> {
+        check_sha256(&original.sha256)?;
+        match self.blobs().size(&original.sha256)? {
+            Some(size) if size == original.size => Ok(()),
+            Some(size) => Err(StoreError::Invalid {
+                what: format!(
+                    "original file {}: stored blob {} has {size} bytes, not {}",
+                    original.file_name, original.sha256, original.size
+                ),
+            }),
+            None => Err(StoreError::NotFound {
+                what: format!(
+                    "blob {} of {} (store the file with blobs().put first)",
+                    original.sha256, original.file_name
+                ),
+            }),
+        }
     }
 
     /// Every document, newest import first.
@@ -614,6 +504,128 @@ impl Store {
             .query_row("SELECT count(*) FROM documents", [], |r| r.get(0))?;
         Ok(u64::try_from(n).unwrap_or_default())
     }
+}
+
+/// Writes one document (row, lines, problems, original's record, audit event) inside `tx`; the
+/// caller checked its original ([`Store::check_original`]) and commits.
+pub(crate) fn insert_in(
+    tx: &rusqlite::Transaction<'_>,
+    new: &NewDocument<'_>,
+    change: &Change,
+) -> Result<DocumentId, StoreError> {
+    let original = &new.original;
+    let size = i64::try_from(original.size).map_err(|_| StoreError::Invalid {
+        what: format!("file size {}", original.size),
+    })?;
+    let doc = new.document;
+    let body = serde_json::to_string(doc)
+        .map_err(|e| StoreError::corrupt(format!("cannot serialise the document: {e}")))?;
+    let imported_at = timestamp(change.at);
+
+    if let Some(existing) = tx
+        .query_row(
+            "SELECT id FROM documents WHERE sha256 = ?1",
+            [&original.sha256],
+            |r| r.get(0).map(DocumentId),
+        )
+        .optional()?
+    {
+        return Err(StoreError::Invalid {
+            what: format!(
+                "import of {}: this file is already imported as {existing}",
+                original.file_name
+            ),
+        });
+    }
+    tx.execute(
+        "INSERT INTO blobs (sha256, size, media_type, stored_at) VALUES (?1, ?2, ?3, ?4) \
+         ON CONFLICT (sha256) DO NOTHING",
+        params![original.sha256, size, original.media_type, imported_at],
+    )?;
+    tx.execute(
+        "INSERT INTO documents (sha256, file_name, syntax, doc_type, number, supplier_name, \
+         supplier_vat_id, issue_date, due_date, currency, payable, line_count, body_json, \
+         supplier_key, number_key, imported_at, imported_by) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+        params![
+            original.sha256,
+            original.file_name,
+            doc.syntax.as_str(),
+            doc.doc_type.as_str(),
+            doc.number,
+            doc.supplier.name,
+            doc.supplier.vat_id,
+            date_text(doc.issue_date),
+            doc.due_date.map(date_text),
+            doc.currency.code(),
+            decimal_text(doc.totals.payable),
+            doc.lines.len() as i64,
+            body,
+            new.supplier_key,
+            new.number_key,
+            imported_at,
+            change.actor,
+        ],
+    )?;
+    let id = DocumentId(tx.last_insert_rowid());
+    {
+        let mut stmt = tx.prepare(
+            "INSERT INTO document_lines (document_id, line_no, line_id, description, \
+             net_amount, vat_category, vat_rate) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )?;
+        for (i, line) in doc.lines.iter().enumerate() {
+            stmt.execute(params![
+                id.0,
+                i as i64 + 1,
+                line.id,
+                line.text(),
+                decimal_text(line.net_amount),
+                line.vat_category.code(),
+                line.vat_rate.map(decimal_text),
+            ])?;
+        }
+        let mut stmt = tx.prepare(
+            "INSERT INTO document_problems (document_id, seq, code, severity, field, message) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?;
+        for (i, p) in new.problems.iter().enumerate() {
+            stmt.execute(params![
+                id.0,
+                i as i64 + 1,
+                p.code,
+                p.severity.as_str(),
+                p.field,
+                p.message
+            ])?;
+        }
+    }
+    let after = serde_json::json!({
+        "file_name": original.file_name,
+        "sha256": original.sha256,
+        "size": original.size,
+        "media_type": original.media_type,
+        "syntax": doc.syntax.as_str(),
+        "doc_type": doc.doc_type.as_str(),
+        "number": doc.number,
+        "supplier": doc.supplier.name,
+        "supplier_vat_id": doc.supplier.vat_id,
+        "issue_date": date_text(doc.issue_date),
+        "currency": doc.currency.code(),
+        "payable": decimal_text(doc.totals.payable),
+        "problems": new.problems.iter().map(|p| p.code.as_str()).collect::<Vec<_>>(),
+    });
+    audit::append(
+        tx,
+        change,
+        NewEvent {
+            action: "document.import",
+            entity: "document",
+            entity_id: &id.to_string(),
+            before: None,
+            after: Some(audit::to_json(&after)?),
+        },
+    )?;
+    Ok(id)
 }
 
 #[cfg(test)]

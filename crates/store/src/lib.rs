@@ -10,11 +10,13 @@
 //! ([`audit`]) in one transaction: either both are there or neither is.
 
 pub mod audit;
+mod batch;
 pub mod blobs;
 pub mod documents;
 mod error;
 pub mod journals;
 pub mod master;
+pub mod review;
 pub mod schema;
 mod settings;
 
@@ -27,6 +29,7 @@ pub use documents::{
 pub use error::StoreError;
 pub use journals::{JournalId, StoredJournal};
 pub use master::MasterData;
+pub use review::{ReviewDecision, SimilarDocument};
 pub use schema::{APPLICATION_ID, SCHEMA_VERSION};
 
 use chrono::{DateTime, SecondsFormat, Utc};

@@ -60,6 +60,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0002_settings.sql",
         sql: include_str!("../migrations/0002_settings.sql"),
     },
+    Migration {
+        version: 3,
+        name: "0003_document_review.sql",
+        sql: include_str!("../migrations/0003_document_review.sql"),
+    },
 ];
 
 /// The schema version this build of Folio writes and understands.

@@ -1,4 +1,4 @@
--- user_version = 2
+-- user_version = 3
 
 CREATE TABLE accounts (
     code     TEXT PRIMARY KEY NOT NULL CHECK (code <> ''),
@@ -105,6 +105,29 @@ CREATE TABLE document_problems (
     PRIMARY KEY (document_id, seq)
 ) STRICT;
 
+CREATE TABLE document_reviews (
+    id          INTEGER PRIMARY KEY,
+    document_id INTEGER NOT NULL REFERENCES documents (id),
+    decision    TEXT NOT NULL CHECK (decision IN ('not_duplicate')),
+    reason      TEXT NOT NULL CHECK (length(trim(reason)) > 0),
+    decided_at  TEXT NOT NULL CHECK (decided_at GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]*Z'),
+    decided_by  TEXT NOT NULL CHECK (decided_by <> '')
+) STRICT;
+
+CREATE TRIGGER document_reviews_append_only_delete
+BEFORE DELETE ON document_reviews
+BEGIN
+    SELECT RAISE(ABORT, 'a review decision is a record and cannot be removed');
+END;
+
+CREATE TRIGGER document_reviews_append_only_update
+BEFORE UPDATE ON document_reviews
+BEGIN
+    SELECT RAISE(ABORT, 'a review decision is a record and cannot be changed; add a new one');
+END;
+
+CREATE INDEX document_reviews_document ON document_reviews (document_id);
+
 CREATE TABLE documents (
     id              INTEGER PRIMARY KEY,
     sha256          TEXT NOT NULL UNIQUE REFERENCES blobs (sha256),
@@ -149,6 +172,8 @@ BEFORE UPDATE OF sha256, body_json, syntax, doc_type, number, currency, payable 
 BEGIN
     SELECT RAISE(ABORT, 'a document is the record of what the supplier sent and cannot be changed');
 END;
+
+CREATE INDEX documents_supplier_issue_date ON documents (supplier_key, issue_date);
 
 CREATE TABLE journal_lines (
     journal_id      INTEGER NOT NULL REFERENCES journals (id),
