@@ -1,6 +1,7 @@
 //! Folio's cross-crate integration tests, in one binary (faster to build and link than many).
 
 mod cli_import;
+mod coding;
 mod crash;
 mod gl_contract;
 mod gl_fava;

@@ -3,6 +3,7 @@
 //! The generated files are committed under `ui/src/bindings/` so the UI builds without Rust; the
 //! test below fails when they drift from the Rust types, and `cargo xtask bindings` rewrites them.
 
+use crate::coding_dto::*;
 use crate::dto::*;
 use crate::error::{AppError, ErrorCode};
 use std::collections::BTreeMap;
@@ -22,6 +23,15 @@ pub fn generate() -> Result<BTreeMap<String, String>, String> {
         ImportSummary::export_all(&cfg)?;
         WorkspaceInfo::export_all(&cfg)?;
         InitReport::export_all(&cfg)?;
+        ExplainView::export_all(&cfg)?;
+        CodeLineRequest::export_all(&cfg)?;
+        CodeReport::export_all(&cfg)?;
+        ForgetVendorReport::export_all(&cfg)?;
+        HistoryImportReport::export_all(&cfg)?;
+        ExceptionsReport::export_all(&cfg)?;
+        RulesTestReport::export_all(&cfg)?;
+        RulesDiffReport::export_all(&cfg)?;
+        RulePackInfo::export_all(&cfg)?;
         AppError::export_all(&cfg)?;
         ErrorCode::export_all(&cfg)?;
         Ok(())

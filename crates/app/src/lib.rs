@@ -8,18 +8,24 @@
 
 pub mod bindings;
 pub mod clock;
+pub mod coding;
+pub mod coding_dto;
 pub mod demo;
 pub mod dto;
 pub mod dto_import;
 pub mod duplicates;
 pub mod error;
+pub mod exceptions;
+pub mod history;
 pub mod import;
 pub mod import_tabular;
 pub mod profiles;
+pub mod rules;
 pub mod settings;
 pub mod workspace;
 
 pub use clock::{Clock, FixedClock, SystemClock};
+pub use coding_dto::*;
 pub use dto::*;
 pub use dto_import::{DuplicateResolution, ProfileView};
 pub use error::{AppError, ErrorCode};

@@ -6,15 +6,13 @@
 //! desktop keeps it behind a mutex.
 
 use crate::clock::{Clock, SystemClock};
+use crate::coding::{ModelCache, Sources};
 use crate::dto::{
     DocumentDetail, DocumentSummary, InitReport, JournalLineView, JournalView, OriginalFileInfo,
     WorkspaceInfo,
 };
 use crate::error::{AppError, ErrorCode};
 use crate::{demo, settings};
-use folio_coding::{
-    DocumentCoding, FixedCoding, JournalAccounts, LineCoding, VendorCoding, build_journal,
-};
 use folio_domain::{Journal, check_balanced, currency_totals};
 use folio_store::{Change, DocumentId, DocumentRow, MasterData, Store, StoredJournal};
 use std::collections::BTreeMap;
@@ -60,6 +58,8 @@ pub struct Workspace {
     pub(crate) store: Store,
     pub(crate) context: Context,
     path: PathBuf,
+    /// The learned suggester, trained once per change of what it learns from.
+    pub(crate) model_cache: ModelCache,
 }
 
 impl Workspace {
@@ -74,6 +74,7 @@ impl Workspace {
             store,
             context,
             path: dir.to_path_buf(),
+            model_cache: ModelCache::default(),
         })
     }
 
@@ -90,6 +91,7 @@ impl Workspace {
             store,
             context,
             path: dir.to_path_buf(),
+            model_cache: ModelCache::default(),
         };
         let mut report = InitReport {
             path: dir.display().to_string(),
@@ -125,6 +127,7 @@ impl Workspace {
             let change = workspace.context.change();
             workspace.store.save_master_data(&master, &change)?;
             settings::save_demo_settings(&mut workspace.store, &change)?;
+            crate::rules::install_demo_coding(&mut workspace.store, &change, today)?;
             for file in demo::demo_invoices(today) {
                 let outcome = workspace.import_bytes(&file.file_name, &file.bytes)?;
                 if let Some(id) = outcome.document_id {
@@ -179,7 +182,8 @@ impl Workspace {
     }
 
     /// The document's journal: the stored one if it is approved or later, otherwise a draft built
-    /// afresh from the document and the current coding and saved (one state change, audited).
+    /// afresh from the document and its current coding (persons, rules, history, fallbacks — see
+    /// [`crate::coding`]) and saved (one state change, audited).
     pub fn journal_draft(&mut self, id: &str) -> Result<JournalView, AppError> {
         let id = parse_document_id(id)?;
         if let Some(existing) = self.store.journal_for_document(id)?
@@ -187,26 +191,22 @@ impl Workspace {
         {
             return self.journal_view(id, &existing, Vec::new());
         }
-        let stored = self.store.get_document(id)?.ok_or_else(|| not_found(id))?;
-        let master = self.store.master_data()?;
-        let settings = settings::load(&self.store)?;
-        let (coding, mut notes) = fixed_coding(&master, &settings, &stored.document);
-        let accounts = JournalAccounts {
-            payable: &settings.payable_account,
-            rounding: &settings.rounding_account,
-            tax_codes: &master.tax_codes,
-            base_currency: None,
-            rates: &[],
-        };
-        let (journal, built_notes) =
-            build_journal(&stored.document, &coding, &accounts).map_err(|e| {
-                AppError::new(
-                    ErrorCode::JournalNotBuildable,
-                    format!("no journal can be built for {id} yet"),
-                )
-                .with_problems(e.problems)
-            })?;
-        notes.extend(built_notes);
+        let sources = self.sources(self.rule_set_in_use()?)?;
+        self.journal_draft_with(&sources, id)
+    }
+
+    /// [`Workspace::journal_draft`] with the coding sources loaded already.
+    pub(crate) fn journal_draft_with(
+        &mut self,
+        sources: &Sources,
+        id: DocumentId,
+    ) -> Result<JournalView, AppError> {
+        if let Some(existing) = self.store.journal_for_document(id)?
+            && existing.journal.status.is_immutable()
+        {
+            return self.journal_view(id, &existing, Vec::new());
+        }
+        let (journal, notes) = self.coded_journal(sources, id)?;
         let same_as_stored = self
             .store
             .journal_for_document(id)?
@@ -281,73 +281,6 @@ fn view_of(
     }
 }
 
-/// The first journal builder's coding: each known vendor's default account (and, for the demo
-/// vendors, their cost centre), the workspace's default account for everyone else.
-fn fixed_coding(
-    master: &MasterData,
-    settings: &settings::Settings,
-    document: &folio_domain::Document,
-) -> (DocumentCoding, Vec<folio_domain::Problem>) {
-    let demo_dimensions: BTreeMap<String, String> = demo::demo_coding()
-        .into_iter()
-        .map(|c| (c.vendor_vat_id, c.cost_centre))
-        .collect();
-    let fixed = FixedCoding {
-        vendors: master
-            .vendors
-            .iter()
-            .map(|v| VendorCoding {
-                code: v.code.clone(),
-                vat_id: v.vat_id.clone(),
-                name: v.name.clone(),
-                expense_account: v.default_account.clone(),
-                iban: v.iban.clone(),
-            })
-            .collect(),
-        default_account: Some(settings.default_expense_account.clone()),
-        default_dimensions: settings
-            .default_cost_centre
-            .iter()
-            .map(|cc| (settings::COST_CENTRE.to_owned(), cc.clone()))
-            .collect(),
-    };
-    let defaults = fixed.defaults(document);
-    let mut dimensions: BTreeMap<String, String> = defaults
-        .dimensions
-        .into_iter()
-        .map(|(d, f)| (d, f.value))
-        .collect();
-    let vendor = fixed.find_vendor(document);
-    if let Some(cc) = vendor
-        .and_then(|v| v.vat_id.as_ref())
-        .and_then(|vat| demo_dimensions.get(vat))
-    {
-        dimensions.insert(settings::COST_CENTRE.to_owned(), cc.clone());
-    }
-    let mut problems = Vec::new();
-    if vendor.is_none() {
-        problems.push(folio_domain::Problem::warning(
-            "UNKNOWN_VENDOR",
-            "supplier",
-            format!(
-                "supplier '{}' is not a known vendor; its lines were coded to the default \
-                 expense account {}",
-                document.supplier.name, settings.default_expense_account
-            ),
-        ));
-    }
-    let line = LineCoding {
-        account: defaults.account.map(|f| f.value).unwrap_or_default(),
-        dimensions,
-        tax_code: None,
-        split: Vec::new(),
-    };
-    let coding = DocumentCoding {
-        lines: vec![line; document.lines.len().max(1)],
-    };
-    (coding, problems)
-}
-
 pub(crate) fn parse_document_id(text: &str) -> Result<DocumentId, AppError> {
     text.parse::<DocumentId>().map_err(|_| {
         AppError::new(
@@ -357,7 +290,7 @@ pub(crate) fn parse_document_id(text: &str) -> Result<DocumentId, AppError> {
     })
 }
 
-fn not_found(id: DocumentId) -> AppError {
+pub(crate) fn not_found(id: DocumentId) -> AppError {
     AppError::new(
         ErrorCode::DocumentNotFound,
         format!("there is no document {id} in this workspace"),

@@ -5,6 +5,7 @@
 //! (`--json`, stable and documented in the README). Exit codes: 0 ok, 1 some input was rejected,
 //! 2 usage or workspace error.
 
+mod coding;
 mod eval;
 mod eval_import;
 mod import_cmds;
@@ -71,6 +72,8 @@ enum Command {
     },
     /// Measure Folio on files: the coding suggester, the invoice importer (needs no workspace).
     Eval(eval::EvalArgs),
+    #[command(flatten)]
+    Coding(coding::CodingCommand),
     /// Saved mapping profiles for CSV and XLSX imports.
     Profiles(import_cmds::ProfilesArgs),
     /// Decide on documents flagged as (possible) duplicates.
@@ -86,6 +89,7 @@ fn main() -> ExitCode {
         | Command::Show { json, .. }
         | Command::Journal { json, .. } => *json,
         Command::Eval(args) => args.json(),
+        Command::Coding(command) => command.json(),
         Command::Profiles(args) => args.json(),
         Command::Duplicates(args) => args.json(),
     };
@@ -173,6 +177,7 @@ fn run(cli: Cli) -> Result<ExitCode, AppError> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Eval(args) => Ok(eval::run(args)),
+        Command::Coding(command) => coding::run(command, &dir),
         Command::Profiles(args) => import_cmds::profiles(&dir, args),
         Command::Duplicates(args) => import_cmds::duplicates(&dir, args),
     }

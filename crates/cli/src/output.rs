@@ -26,7 +26,7 @@ fn amount(text: &str, currency: Currency) -> String {
         .unwrap_or_else(|_| text.to_owned())
 }
 
-fn clip(text: &str, width: usize) -> String {
+pub(crate) fn clip(text: &str, width: usize) -> String {
     if text.chars().count() <= width {
         text.to_owned()
     } else {

@@ -16,7 +16,7 @@
 //! rate a ledger converts it at: the document's own (its VAT total in the base currency, BT-111,
 //! over its VAT total, BT-110) or else the latest rate of the rate table valid on the issue date.
 
-use crate::split::{Share, SplitShare, split_amounts};
+use crate::split::{Share, SplitShare, round, split_amounts};
 use chrono::NaiveDate;
 use folio_domain::format::format_money;
 use folio_domain::{
@@ -231,16 +231,6 @@ pub fn describe_rate(category: VatCategory, rate: Option<Decimal>) -> String {
         Some(r) => format!("VAT category {} at {} %", category.code(), r.normalize()),
         None => format!("VAT category {}", category.code()),
     }
-}
-
-/// Rounds half away from zero to the currency's minor units and shows exactly that many decimals.
-fn round(amount: Decimal, currency: Currency) -> Decimal {
-    let mut rounded = amount.round_dp_with_strategy(
-        currency.minor_units(),
-        RoundingStrategy::MidpointAwayFromZero,
-    );
-    rounded.rescale(currency.minor_units());
-    rounded
 }
 
 /// The expense postings of one amount coded as `coding`: one, or one per part of its split. The

@@ -59,7 +59,8 @@ pub enum SplitError {
     Exceeds { parts: String, total: String },
 }
 
-fn round(amount: Decimal, currency: Currency) -> Decimal {
+/// Rounds half away from zero to the currency's minor units and shows exactly that many decimals.
+pub(crate) fn round(amount: Decimal, currency: Currency) -> Decimal {
     let mut rounded = amount.round_dp_with_strategy(
         currency.minor_units(),
         RoundingStrategy::MidpointAwayFromZero,

@@ -14,11 +14,13 @@ mod batch;
 pub mod blobs;
 pub mod documents;
 mod error;
+pub mod history;
 pub mod journals;
 pub mod master;
 pub mod review;
 pub mod schema;
 mod settings;
+pub mod suggestions;
 
 pub use audit::AuditEvent;
 pub use blobs::{BlobRef, BlobStore};
@@ -27,10 +29,14 @@ pub use documents::{
     normalise_supplier,
 };
 pub use error::StoreError;
+pub use history::{
+    ApprovedLine, ForgottenVendor, HistoryImport, NewHistoryLine, StoredHistoryLine, StoredRate,
+};
 pub use journals::{JournalId, StoredJournal};
 pub use master::MasterData;
 pub use review::{ReviewDecision, SimilarDocument};
 pub use schema::{APPLICATION_ID, SCHEMA_VERSION};
+pub use suggestions::{NewRulePack, NewSuggestion, StoredRulePack, StoredSuggestion};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};

@@ -65,6 +65,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0003_document_review.sql",
         sql: include_str!("../migrations/0003_document_review.sql"),
     },
+    Migration {
+        version: 4,
+        name: "0004_suggestions.sql",
+        sql: include_str!("../migrations/0004_suggestions.sql"),
+    },
 ];
 
 /// The schema version this build of Folio writes and understands.
