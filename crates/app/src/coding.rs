@@ -183,7 +183,11 @@ impl Workspace {
                     .iter()
                     .find(|r| r.id == p.pack_id)
                     .map_or(0, |r| crate::workspace::count(r.rules.len())),
-                origin: format!("in use since {} ({})", p.saved_at.to_rfc3339(), p.saved_by),
+                origin: format!(
+                    "in use since {} ({})",
+                    p.saved_at.to_rfc3339_opts(SecondsFormat::Secs, true),
+                    p.saved_by
+                ),
             })
             .collect())
     }
