@@ -26,13 +26,19 @@ fn run_ok(ws: &Path, args: &[&str]) -> std::process::Output {
     out
 }
 
-#[test]
-fn csv_exports_import_whole_through_a_saved_profile() {
-    let dir = tempfile::tempdir().unwrap();
-    let ws = dir.path().join("ws");
+/// A new workspace in `dir` with the card-statement profile saved as `card`.
+fn workspace_with_card_profile(dir: &Path) -> PathBuf {
+    let ws = dir.join("ws");
     run_ok(&ws, &["init"]);
     let card = fixture("card-statement.toml");
     run_ok(&ws, &["profiles", "add", "card", card.to_str().unwrap()]);
+    ws
+}
+
+#[test]
+fn csv_exports_import_whole_through_a_saved_profile() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = workspace_with_card_profile(dir.path());
     let listed: serde_json::Value =
         serde_json::from_str(&stdout(&run_ok(&ws, &["profiles", "list", "--json"]))).unwrap();
     assert_eq!(listed[0]["name"], "card");
@@ -130,10 +136,7 @@ fn csv_exports_import_whole_through_a_saved_profile() {
 #[test]
 fn a_possible_duplicate_is_flagged_and_a_reviewer_clears_it_with_a_reason() {
     let dir = tempfile::tempdir().unwrap();
-    let ws = dir.path().join("ws");
-    run_ok(&ws, &["init"]);
-    let card = fixture("card-statement.toml");
-    run_ok(&ws, &["profiles", "add", "card", card.to_str().unwrap()]);
+    let ws = workspace_with_card_profile(dir.path());
     let first = dir.path().join("march.csv");
     std::fs::write(
         &first,

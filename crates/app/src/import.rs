@@ -180,28 +180,25 @@ impl Workspace {
             )?;
         }
         for path in plan.files {
-            if is_tabular(&path) {
-                for result in self.import_tabular_file(&path, options)? {
-                    finish(
-                        Ok(result),
-                        &mut index,
-                        total,
-                        &mut summary,
-                        &mut outcomes,
-                        progress,
-                    )?;
-                }
-                continue;
+            // A CSV or XLSX file gives one outcome per document it holds.
+            let results = if is_tabular(&path) {
+                self.import_tabular_file(&path, options)?
+                    .into_iter()
+                    .map(Ok)
+                    .collect()
+            } else {
+                vec![self.import_file(&path)]
+            };
+            for result in results {
+                finish(
+                    result,
+                    &mut index,
+                    total,
+                    &mut summary,
+                    &mut outcomes,
+                    progress,
+                )?;
             }
-            let result = self.import_file(&path);
-            finish(
-                result,
-                &mut index,
-                total,
-                &mut summary,
-                &mut outcomes,
-                progress,
-            )?;
         }
         Ok((outcomes, summary))
     }

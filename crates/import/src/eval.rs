@@ -146,36 +146,18 @@ pub fn names_rule(code: &str) -> bool {
         .any(|prefix| code.starts_with(prefix))
 }
 
-/// A minimal RFC 4180 reader: quoted fields, doubled quotes, commas and newlines inside quotes.
+/// An RFC 4180 reader (quoted fields, doubled quotes, commas and newlines inside quotes): the
+/// tabular importer's splitter, fields as text.
 pub fn parse_csv(text: &str) -> Vec<Vec<String>> {
-    let mut rows = Vec::new();
-    let mut row = Vec::new();
-    let mut field = String::new();
-    let mut quoted = false;
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        match (quoted, c) {
-            (true, '"') if chars.peek() == Some(&'"') => {
-                field.push('"');
-                chars.next();
-            }
-            (true, '"') => quoted = false,
-            (true, c) => field.push(c),
-            (false, '"') => quoted = true,
-            (false, ',') => row.push(std::mem::take(&mut field)),
-            (false, '\r') => {}
-            (false, '\n') => {
-                row.push(std::mem::take(&mut field));
-                rows.push(std::mem::take(&mut row));
-            }
-            (false, c) => field.push(c),
-        }
-    }
-    if !field.is_empty() || !row.is_empty() {
-        row.push(field);
-        rows.push(row);
-    }
-    rows
+    crate::tabular::sheet::split_delimited(text, ',')
+        .into_iter()
+        .map(|row| {
+            row.cells
+                .iter()
+                .map(crate::tabular::sheet::Cell::shown)
+                .collect()
+        })
+        .collect()
 }
 
 /// The XML and PDF rows of `DIR/catalogue.csv`.

@@ -59,48 +59,45 @@ impl SchemaId {
     }
 
     fn files(&self) -> &'static [&'static str] {
-        macro_rules! xsd {
-            ($($path:literal),+) => {
-                &[$(include_str!(concat!("../xsd/", $path))),+]
+        // A Factur-X profile's four files: the root schema and its qualified, reusable-aggregate
+        // and unqualified data types (EXTENDED's aggregates are at 1.09.2).
+        macro_rules! facturx {
+            ($dir:literal, $name:literal, $ram:literal) => {
+                &[
+                    include_str!(concat!("../xsd/facturx-", $dir, "/Factur-X_", $name, ".xsd")),
+                    include_str!(concat!(
+                        "../xsd/facturx-", $dir, "/Factur-X_1.09_", $name,
+                        "_urn_un_unece_uncefact_data_standard_QualifiedDataType_100.xsd"
+                    )),
+                    include_str!(concat!(
+                        "../xsd/facturx-", $dir, "/Factur-X_", $ram, "_", $name,
+                        "_urn_un_unece_uncefact_data_standard_ReusableAggregateBusinessInformationEntity_100.xsd"
+                    )),
+                    include_str!(concat!(
+                        "../xsd/facturx-", $dir, "/Factur-X_1.09_", $name,
+                        "_urn_un_unece_uncefact_data_standard_UnqualifiedDataType_100.xsd"
+                    )),
+                ]
             };
         }
         match self {
-            SchemaId::FacturxMinimum => xsd!(
-                "facturx-minimum/Factur-X_MINIMUM.xsd",
-                "facturx-minimum/Factur-X_1.09_MINIMUM_urn_un_unece_uncefact_data_standard_QualifiedDataType_100.xsd",
-                "facturx-minimum/Factur-X_1.09_MINIMUM_urn_un_unece_uncefact_data_standard_ReusableAggregateBusinessInformationEntity_100.xsd",
-                "facturx-minimum/Factur-X_1.09_MINIMUM_urn_un_unece_uncefact_data_standard_UnqualifiedDataType_100.xsd"
-            ),
-            SchemaId::FacturxBasicWl => xsd!(
-                "facturx-basicwl/Factur-X_BASICWL.xsd",
-                "facturx-basicwl/Factur-X_1.09_BASICWL_urn_un_unece_uncefact_data_standard_QualifiedDataType_100.xsd",
-                "facturx-basicwl/Factur-X_1.09_BASICWL_urn_un_unece_uncefact_data_standard_ReusableAggregateBusinessInformationEntity_100.xsd",
-                "facturx-basicwl/Factur-X_1.09_BASICWL_urn_un_unece_uncefact_data_standard_UnqualifiedDataType_100.xsd"
-            ),
-            SchemaId::FacturxBasic => xsd!(
-                "facturx-basic/Factur-X_BASIC.xsd",
-                "facturx-basic/Factur-X_1.09_BASIC_urn_un_unece_uncefact_data_standard_QualifiedDataType_100.xsd",
-                "facturx-basic/Factur-X_1.09_BASIC_urn_un_unece_uncefact_data_standard_ReusableAggregateBusinessInformationEntity_100.xsd",
-                "facturx-basic/Factur-X_1.09_BASIC_urn_un_unece_uncefact_data_standard_UnqualifiedDataType_100.xsd"
-            ),
-            SchemaId::FacturxEn16931 => xsd!(
-                "facturx-en16931/Factur-X_EN16931.xsd",
-                "facturx-en16931/Factur-X_1.09_EN16931_urn_un_unece_uncefact_data_standard_QualifiedDataType_100.xsd",
-                "facturx-en16931/Factur-X_1.09_EN16931_urn_un_unece_uncefact_data_standard_ReusableAggregateBusinessInformationEntity_100.xsd",
-                "facturx-en16931/Factur-X_1.09_EN16931_urn_un_unece_uncefact_data_standard_UnqualifiedDataType_100.xsd"
-            ),
-            SchemaId::FacturxExtended => xsd!(
-                "facturx-extended/Factur-X_EXTENDED.xsd",
-                "facturx-extended/Factur-X_1.09_EXTENDED_urn_un_unece_uncefact_data_standard_QualifiedDataType_100.xsd",
-                "facturx-extended/Factur-X_1.09.2_EXTENDED_urn_un_unece_uncefact_data_standard_ReusableAggregateBusinessInformationEntity_100.xsd",
-                "facturx-extended/Factur-X_1.09_EXTENDED_urn_un_unece_uncefact_data_standard_UnqualifiedDataType_100.xsd"
-            ),
-            SchemaId::Zugferd1 => xsd!(
-                "zugferd1/ZUGFeRD1p0.xsd",
-                "zugferd1/ZUGFeRD1p0_urn_un_unece_uncefact_data_standard_QualifiedDataType_12.xsd",
-                "zugferd1/ZUGFeRD1p0_urn_un_unece_uncefact_data_standard_ReusableAggregateBusinessInformationEntity_12.xsd",
-                "zugferd1/ZUGFeRD1p0_urn_un_unece_uncefact_data_standard_UnqualifiedDataType_15.xsd"
-            ),
+            SchemaId::FacturxMinimum => facturx!("minimum", "MINIMUM", "1.09"),
+            SchemaId::FacturxBasicWl => facturx!("basicwl", "BASICWL", "1.09"),
+            SchemaId::FacturxBasic => facturx!("basic", "BASIC", "1.09"),
+            SchemaId::FacturxEn16931 => facturx!("en16931", "EN16931", "1.09"),
+            SchemaId::FacturxExtended => facturx!("extended", "EXTENDED", "1.09.2"),
+            SchemaId::Zugferd1 => &[
+                include_str!("../xsd/zugferd1/ZUGFeRD1p0.xsd"),
+                include_str!(
+                    "../xsd/zugferd1/ZUGFeRD1p0_urn_un_unece_uncefact_data_standard_QualifiedDataType_12.xsd"
+                ),
+                include_str!(
+                    "../xsd/zugferd1/ZUGFeRD1p0_urn_un_unece_uncefact_data_standard_ReusableAggregateBusinessInformationEntity_12.xsd"
+                ),
+                include_str!(
+                    "../xsd/zugferd1/ZUGFeRD1p0_urn_un_unece_uncefact_data_standard_UnqualifiedDataType_15.xsd"
+                ),
+            ],
         }
     }
 

@@ -2,6 +2,8 @@
 //! cut off, duplicated or spliced with XML-looking noise. Whatever comes in, the importer returns
 //! either a document or a rejection.
 
+use folio_import::pdftext::{Templates, import_text};
+use folio_import::tabular::{Profile, import_tabular};
 use folio_import::{import_bytes, sniff};
 use proptest::prelude::*;
 use std::path::Path;
@@ -12,16 +14,27 @@ const FIXTURES: &[&str] = &[
     "ubl-credit-note-latin1.xml",
     "cii-invoice.xml",
     "cii-minimum.xml",
+    "zugferd1-invoice.xml",
+    "zugferd-rc.xml",
 ];
 
-fn fixture(index: usize) -> Vec<u8> {
-    let name = FIXTURES[index % FIXTURES.len()];
+/// The CSV fixtures with their profiles, for the tabular reader.
+const TABULAR: &[(&str, &str)] = &[
+    ("tabular/ap-export.csv", "tabular/ap-export.toml"),
+    ("tabular/card-statement.csv", "tabular/card-statement.toml"),
+];
+
+fn read_fixture(name: &str) -> Vec<u8> {
     std::fs::read(
         Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("tests/fixtures")
             .join(name),
     )
     .expect("fixture")
+}
+
+fn fixture(index: usize) -> Vec<u8> {
+    read_fixture(FIXTURES[index % FIXTURES.len()])
 }
 
 /// Markup fragments that stress the parser and the mappers.
@@ -130,6 +143,37 @@ proptest! {
             prop_assert!(!rejection.code.is_empty());
             prop_assert!(!rejection.reason.is_empty());
         }
+    }
+
+    #[test]
+    fn mutated_exports_never_panic_and_never_half_import(
+        index in 0usize..TABULAR.len(),
+        mutations in proptest::collection::vec(mutation(), 1..8),
+    ) {
+        let (file, profile) = TABULAR[index];
+        let profile = Profile::parse(&String::from_utf8(read_fixture(profile)).expect("UTF-8"))
+            .expect("the fixture profiles parse");
+        let mut bytes = read_fixture(file);
+        for m in &mutations {
+            apply(&mut bytes, m);
+        }
+        match import_tabular(&bytes, &profile) {
+            Ok(documents) => {
+                for d in documents {
+                    prop_assert!(!d.rows.is_empty());
+                    prop_assert!(!d.imported.document.number.is_empty());
+                }
+            }
+            Err(rejection) => prop_assert!(!rejection.reason.is_empty()),
+        }
+    }
+
+    #[test]
+    fn random_text_never_panics_the_pdf_text_reader(
+        words in proptest::collection::vec("[A-Za-z0-9€$.,:#%/ -]{0,12}|Total|Invoice No:|Date|VAT|\n", 0..64),
+    ) {
+        let text: String = words.concat();
+        let _ = import_text(&text, Templates::builtin());
     }
 }
 
