@@ -95,16 +95,22 @@ pub fn bean_check(bin: &Path, ledger: &Path) -> String {
     }
 }
 
-/// How often each `folio_ref` occurs in a beancount file.
+/// How often each `folio_ref` occurs in a ledger file: beancount metadata (`folio_ref: "X"`) or
+/// an hledger tag (`; folio_ref:X`).
 pub fn ref_counts(ledger: &Path) -> HashMap<String, usize> {
     let text = std::fs::read_to_string(ledger).unwrap_or_default();
     let mut counts = HashMap::new();
     for line in text.lines() {
-        if let Some(rest) = line.trim().strip_prefix("folio_ref:") {
-            *counts
-                .entry(rest.trim().trim_matches('"').to_owned())
-                .or_insert(0) += 1;
-        }
+        let Some((_, rest)) = line.split_once("folio_ref:") else {
+            continue;
+        };
+        let value: String = rest
+            .trim_start()
+            .trim_start_matches('"')
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
+            .collect();
+        *counts.entry(value).or_insert(0) += 1;
     }
     counts
 }

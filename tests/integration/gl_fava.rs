@@ -10,7 +10,7 @@ use folio_tests::gl_support::{
 use std::time::Duration;
 
 fn connector(url: &str) -> Fava {
-    Fava::new(url, &chart(), Duration::from_secs(10)).unwrap()
+    Fava::new(url, &chart(), Duration::from_secs(10), None).unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -5,5 +5,8 @@ mod coding;
 mod crash;
 mod gl_contract;
 mod gl_fava;
+mod gl_keychain;
 mod gl_ledger_file;
+mod gl_pull;
+mod gl_sync;
 mod import_review;

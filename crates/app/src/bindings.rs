@@ -5,6 +5,7 @@
 
 use crate::coding_dto::*;
 use crate::dto::*;
+use crate::dto_gl::*;
 use crate::error::{AppError, ErrorCode};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -34,6 +35,12 @@ pub fn generate() -> Result<BTreeMap<String, String>, String> {
         RulePackInfo::export_all(&cfg)?;
         AppError::export_all(&cfg)?;
         ErrorCode::export_all(&cfg)?;
+        GlConnectionView::export_all(&cfg)?;
+        ApproveOutcome::export_all(&cfg)?;
+        OutboxView::export_all(&cfg)?;
+        SyncReport::export_all(&cfg)?;
+        PullReport::export_all(&cfg)?;
+        GlCallView::export_all(&cfg)?;
         Ok(())
     })();
     let files = result

@@ -32,6 +32,12 @@ pub enum ErrorCode {
     Io,
     /// The database failed in a way the user cannot fix by changing their input.
     Storage,
+    /// The general ledger could not be reached or did not answer.
+    GlUnavailable,
+    /// The general ledger refused the request.
+    GlRefused,
+    /// The OS keychain, where GL credentials live, is not available.
+    KeychainUnavailable,
 }
 
 impl ErrorCode {
@@ -47,6 +53,9 @@ impl ErrorCode {
             ErrorCode::InvalidInput => "INVALID_INPUT",
             ErrorCode::Io => "IO",
             ErrorCode::Storage => "STORAGE",
+            ErrorCode::GlUnavailable => "GL_UNAVAILABLE",
+            ErrorCode::GlRefused => "GL_REFUSED",
+            ErrorCode::KeychainUnavailable => "KEYCHAIN_UNAVAILABLE",
         }
     }
 

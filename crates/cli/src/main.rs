@@ -8,6 +8,7 @@
 mod coding;
 mod eval;
 mod eval_import;
+mod gl;
 mod import_cmds;
 mod output;
 
@@ -70,6 +71,12 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Approve documents' journals and queue them for the general ledger.
+    Approve(gl::ApproveArgs),
+    /// Post the queued journals to the general ledger.
+    Sync(gl::SyncArgs),
+    /// The general ledger: connect, pull master data, show the API log.
+    Gl(gl::GlArgs),
     /// Measure Folio on files: the coding suggester, the invoice importer (needs no workspace).
     Eval(eval::EvalArgs),
     #[command(flatten)]
@@ -89,6 +96,9 @@ fn main() -> ExitCode {
         | Command::Show { json, .. }
         | Command::Journal { json, .. } => *json,
         Command::Eval(args) => args.json(),
+        Command::Approve(args) => args.json,
+        Command::Sync(args) => args.json,
+        Command::Gl(args) => args.json(),
         Command::Coding(command) => command.json(),
         Command::Profiles(args) => args.json(),
         Command::Duplicates(args) => args.json(),
@@ -177,6 +187,9 @@ fn run(cli: Cli) -> Result<ExitCode, AppError> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Eval(args) => Ok(eval::run(args)),
+        Command::Approve(args) => gl::approve(&mut Workspace::open(&dir)?, args),
+        Command::Sync(args) => gl::sync(&mut Workspace::open(&dir)?, args),
+        Command::Gl(args) => gl::run(&mut Workspace::open(&dir)?, args),
         Command::Coding(command) => coding::run(command, &dir),
         Command::Profiles(args) => import_cmds::profiles(&dir, args),
         Command::Duplicates(args) => import_cmds::duplicates(&dir, args),

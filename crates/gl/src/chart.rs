@@ -76,6 +76,12 @@ pub fn account_name(account: &Account) -> String {
     format!("{}:{first}", root(account.kind))
 }
 
+/// Whether two account names are the same once written as beancount names (which keep only
+/// letters, digits and dashes): "Utilities (gas, water)" and "Utilities gas water" are.
+pub fn same_name(a: &str, b: &str) -> bool {
+    component(a).eq_ignore_ascii_case(&component(b))
+}
+
 /// Reads a beancount account name back into an account: the code is the first component up to
 /// its first dash, the rest of the components are the name. `None` for a root Folio does not know.
 pub fn parse_account_name(name: &str) -> Option<Account> {
@@ -213,6 +219,9 @@ mod tests {
             }
         }
         assert_eq!(parse_account_name("Unknown:1-X"), None);
+        assert!(same_name("Utilities (gas, water)", "Utilities gas water"));
+        assert!(same_name("Büro", "Buero"));
+        assert!(!same_name("Office", "Office supplies"));
         assert_eq!(parse_account_name("Expenses"), None);
     }
 

@@ -33,8 +33,9 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::OnceCell;
 
-/// Entries per `add_entries` request (and references per look-up query).
-const MAX_BATCH: usize = 100;
+/// Entries per `add_entries` request (and references per look-up query). Fava re-reads the whole
+/// ledger around every write, so fewer, larger requests are what makes it fast.
+const MAX_BATCH: usize = 500;
 
 /// A Fava server.
 #[derive(Debug, Clone)]
@@ -146,8 +147,14 @@ fn in_list(refs: &[&str]) -> String {
 
 impl Fava {
     /// Fava at `url` (`http://127.0.0.1:5000` or with the ledger's slug,
-    /// `http://127.0.0.1:5000/my-ledger`), naming accounts from `accounts`.
-    pub fn new(url: &str, accounts: &[Account], timeout: Duration) -> Result<Fava, GlError> {
+    /// `http://127.0.0.1:5000/my-ledger`), naming accounts from `accounts`; `auth` is the user and
+    /// secret of a reverse proxy in front of Fava, if it has one.
+    pub fn new(
+        url: &str,
+        accounts: &[Account],
+        timeout: Duration,
+        auth: Option<(String, String)>,
+    ) -> Result<Fava, GlError> {
         let (base, configured_slug) = split_url(url);
         Ok(Fava {
             inner: Arc::new(Inner {
@@ -155,7 +162,8 @@ impl Fava {
                 slug: OnceCell::new(),
                 configured_slug,
                 http: Http {
-                    not_found_is_transient: true,
+                    transient_statuses: &[404],
+                    auth,
                     ..Http::new(ConnectorKind::Fava.as_str(), timeout)?
                 },
                 chart: Chart::new(accounts),
@@ -175,7 +183,7 @@ impl Inner {
                 }
                 let response = self
                     .http
-                    .read(&self.calls, "discover", || self.http.client.get(&self.base))
+                    .read(&self.calls, "discover", || self.http.get(&self.base))
                     .await?;
                 response
                     .headers()
@@ -195,7 +203,7 @@ impl Inner {
         let response = self
             .http
             .read(&self.calls, operation, || {
-                self.http.client.get(&url).query(&[("query_string", bql)])
+                self.http.get(&url).query(&[("query_string", bql)])
             })
             .await?;
         Ok(json::<Envelope<QueryTable>>(response, operation)
@@ -226,7 +234,7 @@ impl Inner {
     async fn reload(&self) -> Result<(), GlError> {
         let url = self.api("changed").await?;
         self.http
-            .read(&self.calls, "reload", || self.http.client.get(&url))
+            .read(&self.calls, "reload", || self.http.get(&url))
             .await?;
         Ok(())
     }
@@ -264,7 +272,7 @@ impl Inner {
         let url = self.api("errors").await?;
         let response = self
             .http
-            .read(&self.calls, "errors", || self.http.client.get(&url))
+            .read(&self.calls, "errors", || self.http.get(&url))
             .await?;
         let errors = json::<Envelope<Vec<FavaError>>>(response, "errors")
             .await?
@@ -285,7 +293,7 @@ impl Inner {
         let response = self
             .http
             .read(&self.calls, "read_entry", || {
-                self.http.client.get(&url).query(&[("entry_hash", hash)])
+                self.http.get(&url).query(&[("entry_hash", hash)])
             })
             .await?;
         let slice = json::<Envelope<SourceSlice>>(response, "read_entry")
@@ -296,8 +304,7 @@ impl Inner {
                 &self.calls,
                 "delete_entry",
                 self.http
-                    .client
-                    .delete(&url)
+                    .request(reqwest::Method::DELETE, &url)
                     .query(&[("entry_hash", hash), ("sha256sum", &slice.sha256sum)]),
             )
             .await?;
@@ -344,8 +351,7 @@ impl Inner {
                     &self.calls,
                     "post",
                     self.http
-                        .client
-                        .put(url)
+                        .request(reqwest::Method::PUT, &url)
                         .json(&json!({ "entries": entries })),
                 )
                 .await?;

@@ -22,9 +22,11 @@ const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(1);
 pub struct Http {
     pub client: reqwest::Client,
     pub connector: &'static str,
-    /// A 404 means "not now" rather than "no such thing": Fava answers 404 for its ledger while
-    /// another request reloads it.
-    pub not_found_is_transient: bool,
+    /// HTTP basic authentication for every request, when the GL wants it.
+    pub auth: Option<(String, String)>,
+    /// Statuses that mean "not now" for this GL rather than what they say: Fava answers 404 for
+    /// its ledger while another request reloads it.
+    pub transient_statuses: &'static [u16],
 }
 
 impl Http {
@@ -39,8 +41,22 @@ impl Http {
         Ok(Http {
             client,
             connector,
-            not_found_is_transient: false,
+            auth: None,
+            transient_statuses: &[],
         })
+    }
+
+    /// A request with the connection's authentication.
+    pub fn request(&self, method: reqwest::Method, url: &str) -> reqwest::RequestBuilder {
+        let request = self.client.request(method, url);
+        match &self.auth {
+            Some((user, secret)) => request.basic_auth(user, Some(secret)),
+            None => request,
+        }
+    }
+
+    pub fn get(&self, url: &str) -> reqwest::RequestBuilder {
+        self.request(reqwest::Method::GET, url)
     }
 
     /// [`Http::send`] for a request that changes nothing (a read), tried up to three times while
@@ -94,7 +110,7 @@ impl Http {
                         status,
                         &response,
                         operation,
-                        self.not_found_is_transient,
+                        self.transient_statuses,
                     ))
                 };
                 (status.as_u16().to_string(), correlation, outcome)
@@ -172,11 +188,11 @@ fn status_error(
     status: StatusCode,
     response: &Response,
     operation: &str,
-    not_found_is_transient: bool,
+    transient: &[u16],
 ) -> GlError {
     let message = format!("{operation}: HTTP {status}");
     match status {
-        StatusCode::NOT_FOUND if not_found_is_transient => GlError::retryable(message),
+        s if transient.contains(&s.as_u16()) => GlError::retryable(message),
         StatusCode::TOO_MANY_REQUESTS => GlError::RateLimited {
             wait: retry_after(response),
             message,

@@ -382,62 +382,74 @@ impl Store {
         to: JournalStatus,
         change: &Change,
     ) -> Result<(), StoreError> {
-        let at = timestamp(change.at);
         let tx = self.begin()?;
-        let header = load_header(&tx, id)?.ok_or_else(|| StoreError::NotFound {
-            what: id.to_string(),
-        })?;
-        let from = header.status()?;
-        let refuse = |reason: String| StoreError::InvalidTransition {
-            journal: id.to_string(),
-            from: from.as_str(),
-            to: to.as_str(),
-            reason,
-        };
-        let latest: i64 = tx.query_row(
-            "SELECT max(version) FROM journals WHERE document_id = ?1",
-            [header.document_id],
-            |r| r.get(0),
-        )?;
-        if latest != header.version {
-            return Err(refuse(format!(
-                "it is version {} and has been superseded by version {latest}",
-                header.version
-            )));
-        }
-        if !from.can_become(to) {
-            return Err(refuse("the journal lifecycle does not allow it".into()));
-        }
-        let before = load(&tx, header)?;
-        if to == JournalStatus::Approved {
-            let problems = check_balanced(&before.journal);
-            if !problems.is_empty() {
-                let list: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
-                return Err(refuse(list.join("; ")));
-            }
-        }
-        tx.execute(
-            "UPDATE journals SET status = ?2, updated_at = ?3, updated_by = ?4 WHERE id = ?1",
-            params![id.0, to.as_str(), at, change.actor],
-        )?;
-        let mut after = before.clone();
-        after.journal.status = to;
-        after.updated_at = change.at;
-        after.updated_by.clone_from(&change.actor);
-        audit::append(
-            &tx,
-            change,
-            NewEvent {
-                action: "journal.status",
-                entity: "journal",
-                entity_id: &id.to_string(),
-                before: Some(audit_json(&before)?),
-                after: Some(audit_json(&after)?),
-            },
-        )?;
+        change_status(&tx, id, to, change)?;
         tx.commit()?;
         Ok(())
     }
+}
+
+/// The body of [`Store::set_journal_status`], inside the caller's transaction (the outbox moves a
+/// journal's status together with its own row).
+pub(crate) fn change_status(
+    tx: &Connection,
+    id: JournalId,
+    to: JournalStatus,
+    change: &Change,
+) -> Result<(), StoreError> {
+    let at = timestamp(change.at);
+    let header = load_header(tx, id)?.ok_or_else(|| StoreError::NotFound {
+        what: id.to_string(),
+    })?;
+    let from = header.status()?;
+    let refuse = |reason: String| StoreError::InvalidTransition {
+        journal: id.to_string(),
+        from: from.as_str(),
+        to: to.as_str(),
+        reason,
+    };
+    let latest: i64 = tx.query_row(
+        "SELECT max(version) FROM journals WHERE document_id = ?1",
+        [header.document_id],
+        |r| r.get(0),
+    )?;
+    if latest != header.version {
+        return Err(refuse(format!(
+            "it is version {} and has been superseded by version {latest}",
+            header.version
+        )));
+    }
+    if !from.can_become(to) {
+        return Err(refuse("the journal lifecycle does not allow it".into()));
+    }
+    let before = load(tx, header)?;
+    if to == JournalStatus::Approved {
+        let problems = check_balanced(&before.journal);
+        if !problems.is_empty() {
+            let list: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
+            return Err(refuse(list.join("; ")));
+        }
+    }
+    tx.execute(
+        "UPDATE journals SET status = ?2, updated_at = ?3, updated_by = ?4 WHERE id = ?1",
+        params![id.0, to.as_str(), at, change.actor],
+    )?;
+    let mut after = before.clone();
+    after.journal.status = to;
+    after.updated_at = change.at;
+    after.updated_by.clone_from(&change.actor);
+    audit::append(
+        tx,
+        change,
+        NewEvent {
+            action: "journal.status",
+            entity: "journal",
+            entity_id: &id.to_string(),
+            before: Some(audit_json(&before)?),
+            after: Some(audit_json(&after)?),
+        },
+    )?;
+    Ok(())
 }
 
 fn insert_header(

@@ -17,6 +17,7 @@ mod error;
 pub mod history;
 pub mod journals;
 pub mod master;
+pub mod outbox;
 pub mod review;
 pub mod schema;
 mod settings;
@@ -34,6 +35,7 @@ pub use history::{
 };
 pub use journals::{JournalId, StoredJournal};
 pub use master::MasterData;
+pub use outbox::{GlCall, OutboxEntry, OutboxOutcome, OutboxState};
 pub use review::{ReviewDecision, SimilarDocument};
 pub use schema::{APPLICATION_ID, SCHEMA_VERSION};
 pub use suggestions::{NewRulePack, NewSuggestion, StoredRulePack, StoredSuggestion};

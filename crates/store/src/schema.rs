@@ -70,6 +70,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0004_suggestions.sql",
         sql: include_str!("../migrations/0004_suggestions.sql"),
     },
+    Migration {
+        version: 5,
+        name: "0005_outbox.sql",
+        sql: include_str!("../migrations/0005_outbox.sql"),
+    },
 ];
 
 /// The schema version this build of Folio writes and understands.

@@ -1,4 +1,4 @@
--- user_version = 4
+-- user_version = 5
 
 CREATE TABLE accounts (
     code     TEXT PRIMARY KEY NOT NULL CHECK (code <> ''),
@@ -202,6 +202,19 @@ CREATE TABLE forgotten_vendors (
     PRIMARY KEY (supplier_key, forgotten_at)
 ) STRICT;
 
+CREATE TABLE gl_calls (
+    id             INTEGER PRIMARY KEY,
+    at             TEXT NOT NULL CHECK (at GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]*Z'),
+    connector      TEXT NOT NULL CHECK (connector <> ''),
+    operation      TEXT NOT NULL CHECK (operation <> ''),
+    status         TEXT NOT NULL CHECK (status <> ''),
+    duration_ms    INTEGER NOT NULL CHECK (duration_ms >= 0),
+    correlation_id TEXT,
+    error          TEXT
+) STRICT;
+
+CREATE INDEX gl_calls_at ON gl_calls (at);
+
 CREATE TABLE history_imports (
     id          INTEGER PRIMARY KEY,
     file_name   TEXT NOT NULL,
@@ -335,6 +348,44 @@ WHEN NEW.status IS NOT OLD.status
        OR (OLD.status = 'rejected' AND NEW.status = 'draft'))
 BEGIN
     SELECT RAISE(ABORT, 'journal status change not allowed by the lifecycle (draft -> approved -> queued -> posted | rejected; approved -> draft; rejected -> draft)');
+END;
+
+CREATE TABLE outbox (
+    journal_id      INTEGER PRIMARY KEY REFERENCES journals (id),
+    reference       TEXT NOT NULL UNIQUE
+                    CHECK (length(reference) BETWEEN 4 AND 20 AND reference GLOB 'F*-*'
+                           AND reference NOT GLOB '*[^0-9A-Z-]*'),
+    state           TEXT NOT NULL
+                    CHECK (state IN ('queued', 'sending', 'posted', 'rejected', 'unknown')),
+    attempts        INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+    next_attempt_at TEXT NOT NULL CHECK (next_attempt_at GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]*Z'),
+    last_error      TEXT,
+    gl_id           TEXT,
+    receipt         TEXT,
+    queued_at       TEXT NOT NULL CHECK (queued_at GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]*Z'),
+    updated_at      TEXT NOT NULL CHECK (updated_at GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]*Z'),
+    CHECK (state <> 'posted' OR (gl_id IS NOT NULL AND gl_id <> ''))
+) STRICT;
+
+CREATE INDEX outbox_due ON outbox (state, next_attempt_at);
+
+CREATE TRIGGER outbox_no_delete
+BEFORE DELETE ON outbox
+BEGIN
+    SELECT RAISE(ABORT, 'outbox entries are never deleted');
+END;
+
+CREATE TRIGGER outbox_posted_is_final
+BEFORE UPDATE ON outbox
+WHEN OLD.state = 'posted'
+BEGIN
+    SELECT RAISE(ABORT, 'the journal is posted to the GL; its outbox entry is final');
+END;
+
+CREATE TRIGGER outbox_reference_never_changes
+BEFORE UPDATE OF reference, journal_id ON outbox
+BEGIN
+    SELECT RAISE(ABORT, 'an outbox entry keeps its journal and reference');
 END;
 
 CREATE TABLE periods (

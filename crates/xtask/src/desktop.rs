@@ -33,6 +33,9 @@ const SYSTEM_PACKAGES: &[&str] = &[
     // Software GL and a font, so that the headless window renders the same everywhere.
     "libgl1-mesa-dri",
     "fonts-dejavu-core",
+    // The GL tests: a Secret Service for the keychain test, and venvs for beancount and Fava.
+    "gnome-keyring",
+    "python3-venv",
 ];
 
 /// The size of the virtual screen the e2e window runs on (the window is 1440×900).

@@ -8,8 +8,10 @@
 //! - `cargo xtask bindings` — regenerates `ui/src/bindings` from the Rust types.
 
 mod bench_coding;
+mod bench_gl;
 mod bench_import;
 mod desktop;
+mod gl_tools;
 
 use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
@@ -24,8 +26,9 @@ fn main() -> Result<()> {
         Some("bindings") => bindings(),
         Some("bench") if args.get(1).map(String::as_str) == Some("coding") => bench_coding::run(),
         Some("bench") if args.get(1).map(String::as_str) == Some("import") => bench_import::run(),
+        Some("bench") if args.get(1).map(String::as_str) == Some("gl") => bench_gl::run(),
         _ => {
-            eprintln!("usage: cargo xtask test | run | bindings | bench import");
+            eprintln!("usage: cargo xtask test | run | bindings | bench import | gl");
             std::process::exit(2);
         }
     }
@@ -98,7 +101,7 @@ fn has_nextest() -> bool {
 }
 
 /// The number of steps `test` runs; each fails the run on its own.
-const TEST_STEPS: u32 = 10;
+const TEST_STEPS: u32 = 11;
 
 fn test() -> Result<()> {
     let started = Instant::now();
@@ -118,6 +121,7 @@ fn test() -> Result<()> {
         ]))
     })?;
     step("no webview in the core", check_core_has_no_webview)?;
+    step("GL tools (beancount, Fava) for the tests", gl_tools::ensure)?;
     step("Rust tests", || {
         if has_nextest() {
             run_cmd(cargo().args(["nextest", "run", "--locked", "--no-fail-fast"]))
@@ -215,6 +219,10 @@ fn fresh_demo_workspace() -> Result<PathBuf> {
 fn run() -> Result<()> {
     step("system packages", desktop::ensure_system_packages)?;
     let workspace = step_value("demo workspace", fresh_demo_workspace)?;
+    let folio = target_dir().join("debug").join("folio");
+    step("demo journals posted to its ledger", || {
+        gl_tools::post_demo(&folio, &workspace)
+    })?;
     let has_display =
         std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some();
     if has_display {

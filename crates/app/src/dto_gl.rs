@@ -1,0 +1,100 @@
+//! What the general-ledger use cases return (exported to TypeScript with the other DTOs).
+
+use folio_domain::Problem;
+use serde::Serialize;
+use ts_rs::TS;
+
+/// The workspace's GL connection. Never the secret: only whether the keychain holds one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct GlConnectionView {
+    /// `ledger-file` or `fava`.
+    pub kind: String,
+    pub url: Option<String>,
+    pub ledger: Option<String>,
+    pub user: Option<String>,
+    pub has_secret: bool,
+}
+
+/// What approving one document did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct ApproveOutcome {
+    pub document_id: String,
+    pub journal_id: Option<String>,
+    /// The reference the journal will carry in the GL.
+    pub reference: Option<String>,
+    /// `queued` or `refused`.
+    pub status: String,
+    pub reason: Option<String>,
+    pub problems: Vec<Problem>,
+}
+
+/// One journal in the outbox.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct OutboxView {
+    pub journal_id: String,
+    pub reference: String,
+    /// `queued`, `sending`, `posted`, `rejected` or `unknown`.
+    pub state: String,
+    pub attempts: u32,
+    pub gl_id: Option<String>,
+    pub receipt: Option<String>,
+    /// Why it was rejected, or the last failure.
+    pub last_error: Option<String>,
+}
+
+/// What a sync run did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct SyncReport {
+    /// The connector used.
+    pub connector: String,
+    /// Journals posted in this run (including ones found already in the GL).
+    pub posted: u32,
+    /// Journals found in the GL by their reference after an unknown outcome.
+    pub found_by_lookup: u32,
+    /// Journals refused in this run (back to the reviewer with the reason).
+    pub rejected: u32,
+    /// Journals still waiting (queued or in doubt) when the run ended.
+    pub remaining: u32,
+    /// Requests made to the GL.
+    pub requests: u32,
+    #[ts(type = "number")]
+    pub elapsed_ms: u64,
+    /// The journals rejected in this run.
+    pub exceptions: Vec<OutboxView>,
+}
+
+/// A draft that uses an account or dimension value the GL no longer has (or renamed).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct PullException {
+    pub document_id: String,
+    pub journal_id: String,
+    /// `lines[2].account`, `lines[0].dimensions.cost_centre`.
+    pub field: String,
+    pub message: String,
+}
+
+/// What `gl pull` fetched.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct PullReport {
+    pub accounts: u32,
+    pub dimension_values: u32,
+    pub tax_codes: u32,
+    pub vendors: u32,
+    pub periods: u32,
+    pub exceptions: Vec<PullException>,
+}
+
+/// One GL API call from the integration monitor.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct GlCallView {
+    /// RFC 3339.
+    pub at: String,
+    pub connector: String,
+    pub operation: String,
+    /// HTTP status, `ok`, or the kind of failure (`timeout`, `connect`).
+    pub status: String,
+    #[ts(type = "number")]
+    pub duration_ms: u64,
+    pub correlation_id: Option<String>,
+    pub error: Option<String>,
+}

@@ -1,0 +1,310 @@
+//! `folio approve`, `folio sync` and `folio gl connect|pull|log`: parsing and printing around the
+//! app's GL use cases.
+
+use clap::{Args, Subcommand};
+use folio_app::{
+    AppError, ApproveOutcome, ErrorCode, GlCallView, GlConnectionView, PullReport, SyncOptions,
+    SyncReport, Workspace,
+};
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use serde::Serialize;
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+#[derive(Debug, Args)]
+pub struct ApproveArgs {
+    /// Documents whose journals to approve (DOC-12 or 12).
+    #[arg(
+        value_name = "DOC",
+        required_unless_present = "all",
+        conflicts_with = "all"
+    )]
+    pub documents: Vec<String>,
+    /// Every document whose journal is still a draft.
+    #[arg(long)]
+    pub all: bool,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    /// Post what is queued and stop (otherwise keep watching the outbox).
+    #[arg(long)]
+    pub once: bool,
+    /// With --once: the longest to wait out retries and outages, in seconds.
+    #[arg(long, default_value_t = 120, value_name = "SECONDS")]
+    pub max_wait: u64,
+    /// Requests in flight at once.
+    #[arg(long, default_value_t = 2)]
+    pub concurrency: usize,
+    /// Journals per request (the connector may allow fewer).
+    #[arg(long, default_value_t = 500)]
+    pub batch: usize,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct GlArgs {
+    #[command(subcommand)]
+    pub command: GlCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GlCommand {
+    /// Connect the workspace to a general ledger (ledger-file or fava).
+    Connect {
+        #[arg(value_name = "KIND")]
+        kind: String,
+        #[arg(long)]
+        url: Option<String>,
+        /// The beancount file of a ledger-file connection.
+        #[arg(long, value_name = "FILE")]
+        ledger: Option<PathBuf>,
+        #[arg(long)]
+        user: Option<String>,
+        /// Read the secret from standard input (it goes to the OS keychain only).
+        #[arg(long)]
+        secret_stdin: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Fetch the GL's accounts, dimensions, tax codes, vendors and periods.
+    Pull {
+        #[arg(long)]
+        json: bool,
+    },
+    /// The integration monitor: the latest API calls to the GL.
+    Log {
+        /// How many calls to show.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+impl GlArgs {
+    pub fn json(&self) -> bool {
+        match &self.command {
+            GlCommand::Connect { json, .. }
+            | GlCommand::Pull { json }
+            | GlCommand::Log { json, .. } => *json,
+        }
+    }
+}
+
+fn print_json<T: Serialize>(value: &T) {
+    match serde_json::to_string_pretty(value) {
+        Ok(text) => println!("{text}"),
+        Err(e) => eprintln!("error: could not write JSON: {e}"),
+    }
+}
+
+/// The random source of the workspace tag and of retry jitter: the OS's, read here at the edge.
+fn rng() -> StdRng {
+    StdRng::from_os_rng()
+}
+
+pub fn approve(workspace: &mut Workspace, args: ApproveArgs) -> Result<ExitCode, AppError> {
+    let outcomes = workspace.approve(&args.documents, args.all, &mut rng())?;
+    if args.json {
+        print_json(&outcomes);
+    } else {
+        print_approvals(&outcomes);
+    }
+    Ok(if outcomes.iter().any(|o| o.status != "queued") {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn print_approvals(outcomes: &[ApproveOutcome]) {
+    for o in outcomes {
+        match &o.reference {
+            Some(reference) => println!(
+                "{}  {}  approved, queued for the GL as {reference}",
+                o.document_id,
+                o.journal_id.as_deref().unwrap_or("")
+            ),
+            None => {
+                println!(
+                    "{}  not approved: {}",
+                    o.document_id,
+                    o.reason.as_deref().unwrap_or("")
+                );
+                for p in &o.problems {
+                    println!("    - {p}");
+                }
+            }
+        }
+    }
+    let queued = outcomes.iter().filter(|o| o.status == "queued").count();
+    println!(
+        "{queued} of {} journals approved and queued.",
+        outcomes.len()
+    );
+}
+
+pub fn sync(workspace: &mut Workspace, args: SyncArgs) -> Result<ExitCode, AppError> {
+    let options = SyncOptions {
+        once: args.once,
+        max_wait: Duration::from_secs(args.max_wait),
+        concurrency: args.concurrency,
+        batch: args.batch,
+        ..SyncOptions::default()
+    };
+    let report = workspace.sync(options, &mut rng())?;
+    if args.json {
+        print_json(&report);
+    } else {
+        print_sync(&report);
+    }
+    Ok(if report.rejected > 0 || report.remaining > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn print_sync(r: &SyncReport) {
+    println!(
+        "{}: {} posted ({} found by reference after a lost answer), {} rejected, {} still \
+         waiting; {} requests in {:.1} s.",
+        r.connector,
+        r.posted,
+        r.found_by_lookup,
+        r.rejected,
+        r.remaining,
+        r.requests,
+        Duration::from_millis(r.elapsed_ms).as_secs_f64()
+    );
+    for e in &r.exceptions {
+        println!(
+            "  {} ({}) rejected: {}",
+            e.journal_id,
+            e.reference,
+            e.last_error.as_deref().unwrap_or("")
+        );
+    }
+}
+
+pub fn run(workspace: &mut Workspace, args: GlArgs) -> Result<ExitCode, AppError> {
+    match args.command {
+        GlCommand::Connect {
+            kind,
+            url,
+            ledger,
+            user,
+            secret_stdin,
+            json,
+        } => {
+            let secret = if secret_stdin {
+                let mut text = String::new();
+                std::io::stdin().read_to_string(&mut text).map_err(|e| {
+                    AppError::new(
+                        ErrorCode::Io,
+                        format!("cannot read the secret from stdin: {e}"),
+                    )
+                })?;
+                let text = text.trim_end_matches(['\n', '\r']).to_owned();
+                if text.is_empty() {
+                    return Err(AppError::new(
+                        ErrorCode::InvalidInput,
+                        "--secret-stdin: standard input was empty",
+                    ));
+                }
+                Some(text)
+            } else {
+                None
+            };
+            let view = workspace.gl_connect(
+                &kind,
+                url.as_deref(),
+                ledger.as_deref(),
+                user.as_deref(),
+                secret.as_deref(),
+                &mut rng(),
+            )?;
+            if json {
+                print_json(&view);
+            } else {
+                print_connection(&view);
+            }
+        }
+        GlCommand::Pull { json } => {
+            let report = workspace.gl_pull()?;
+            if json {
+                print_json(&report);
+            } else {
+                print_pull(&report);
+            }
+        }
+        GlCommand::Log { limit, json } => {
+            let calls = workspace.gl_log(limit)?;
+            if json {
+                print_json(&calls);
+            } else {
+                print_log(&calls);
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_connection(v: &GlConnectionView) {
+    let mut parts = vec![format!("Connected to {}", v.kind)];
+    if let Some(url) = &v.url {
+        parts.push(format!("at {url}"));
+    }
+    if let Some(ledger) = &v.ledger {
+        parts.push(format!("(ledger {ledger})"));
+    }
+    if let Some(user) = &v.user {
+        parts.push(format!("as {user}"));
+    }
+    if v.has_secret {
+        parts.push("with its secret in the OS keychain".into());
+    }
+    println!("{}.", parts.join(" "));
+}
+
+fn print_pull(r: &PullReport) {
+    println!(
+        "Pulled {} accounts, {} dimension values, {} tax codes, {} vendors, {} periods.",
+        r.accounts, r.dimension_values, r.tax_codes, r.vendors, r.periods
+    );
+    if !r.exceptions.is_empty() {
+        println!("{} draft lines need a look:", r.exceptions.len());
+        for e in &r.exceptions {
+            println!(
+                "  {} {} {}: {}",
+                e.document_id, e.journal_id, e.field, e.message
+            );
+        }
+    }
+}
+
+fn print_log(calls: &[GlCallView]) {
+    println!(
+        "{:<25} {:<12} {:<12} {:<9} {:>8}  {:<14} error",
+        "time", "connector", "operation", "status", "ms", "correlation"
+    );
+    for c in calls {
+        println!(
+            "{:<25} {:<12} {:<12} {:<9} {:>8}  {:<14} {}",
+            c.at,
+            c.connector,
+            c.operation,
+            c.status,
+            c.duration_ms,
+            c.correlation_id.as_deref().unwrap_or("-"),
+            c.error.as_deref().unwrap_or("")
+        );
+    }
+}

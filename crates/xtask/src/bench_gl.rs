@@ -1,0 +1,387 @@
+//! `cargo xtask bench gl`: how fast the outbox posts, side by side with a plain one-entry-per-
+//! request loop, and how long a GL outage holds journals up after the GL is back.
+//!
+//! Why a bench and not a test: throughput depends on the machine and on the GL's own speed (Fava
+//! reloads and re-parses the whole ledger around every write), so it is measured on demand, with
+//! release builds, and written to `target/bench-gl/report.json`.
+//!
+//! Scenarios, each on a copy of one workspace with N approved journals (the demo's invoices,
+//! numbered apart):
+//!
+//! * `ledger-file`, one journal per append (plain loop) and 500 per append;
+//! * Fava: a naive loop (one `add_entries` per journal, nothing checked or read back: the plain
+//!   loop of an integration without an outbox), Folio's connector one journal per request, and
+//!   Folio's connector 500 journals per request;
+//! * the outage: 1,000 journals to Fava behind the loopback fault proxy, which goes down one
+//!   second into the run for 60 s; measured is the time from the GL's return to the last journal
+//!   posted (the sync process's end).
+
+use crate::{cargo, run_cmd, target_dir};
+use anyhow::{Context, Result, bail};
+use folio_gl::fault_proxy::{FaultProxy, Schedule};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const JOURNALS: usize = 1000;
+/// Fava's plain loop is slow (~16/s): a sample is enough.
+const PLAIN_FAVA_JOURNALS: usize = 200;
+const OUTAGE: Duration = Duration::from_secs(60);
+
+fn folio(bin: &Path, ws: &Path, args: &[&str]) -> Result<String> {
+    let out = Command::new(bin)
+        .arg("--workspace")
+        .arg(ws)
+        .args(args)
+        .stderr(Stdio::inherit())
+        .output()
+        .with_context(|| format!("could not run folio {args:?}"))?;
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    if !out.status.success() && !args.contains(&"sync") {
+        bail!("folio {args:?} failed: {text}");
+    }
+    Ok(text)
+}
+
+/// A demo workspace with `n` approved journals.
+fn workspace(bin: &Path, dir: &Path, n: usize) -> Result<PathBuf> {
+    let ws = dir.join(format!("ws-{n}"));
+    let inbox = dir.join(format!("inbox-{n}"));
+    if ws.exists() {
+        std::fs::remove_dir_all(&ws)?;
+    }
+    if inbox.exists() {
+        std::fs::remove_dir_all(&inbox)?;
+    }
+    folio(bin, &ws, &["init", "--demo"])?;
+    // The demo's originals, numbered apart: `folio import` them again under new numbers.
+    let blobs = ws.join("blobs");
+    let mut originals = Vec::new();
+    collect(&blobs, &mut originals)?;
+    originals.sort();
+    std::fs::create_dir_all(&inbox)?;
+    let docs: serde_json::Value =
+        serde_json::from_str(&folio(bin, &ws, &["documents", "--json"])?)?;
+    let numbers: Vec<String> = docs
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|d| d["number"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut written = 0;
+    'outer: for i in 0.. {
+        for path in &originals {
+            if written + numbers.len() >= n {
+                break 'outer;
+            }
+            let text = std::fs::read_to_string(path)?;
+            let Some(number) = numbers.iter().find(|num| text.contains(num.as_str())) else {
+                continue;
+            };
+            let unique = text.replace(number.as_str(), &format!("{number}-B{i}"));
+            std::fs::write(inbox.join(format!("{written:05}.xml")), unique)?;
+            written += 1;
+        }
+        if i > n {
+            bail!("could not make {n} invoices from the demo");
+        }
+    }
+    folio(bin, &ws, &["import", &inbox.display().to_string()])?;
+    folio(bin, &ws, &["approve", "--all"])?;
+    Ok(ws)
+}
+
+fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            collect(&path, out)?;
+        } else {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+fn copy_dir(from: &Path, to: &Path) -> Result<()> {
+    if to.exists() {
+        std::fs::remove_dir_all(to)?;
+    }
+    run_cmd(Command::new("cp").arg("-r").arg(from).arg(to))
+}
+
+#[derive(Debug, serde::Serialize)]
+struct Row {
+    scenario: String,
+    journals: u64,
+    batch: usize,
+    concurrency: usize,
+    seconds: f64,
+    journals_per_second: f64,
+}
+
+/// Runs `folio sync --once` on a copy of `template` and returns the row.
+fn sync_row(
+    bin: &Path,
+    template: &Path,
+    name: &str,
+    connect: &[&str],
+    batch: usize,
+    concurrency: usize,
+) -> Result<Row> {
+    let ws = template.with_file_name(format!("run-{name}"));
+    copy_dir(template, &ws)?;
+    if !connect.is_empty() {
+        folio(bin, &ws, connect)?;
+    }
+    let (b, c) = (batch.to_string(), concurrency.to_string());
+    let report: serde_json::Value = serde_json::from_str(&folio(
+        bin,
+        &ws,
+        &[
+            "sync",
+            "--once",
+            "--json",
+            "--batch",
+            &b,
+            "--concurrency",
+            &c,
+        ],
+    )?)?;
+    let posted = report["posted"].as_u64().unwrap_or(0);
+    let seconds = report["elapsed_ms"].as_f64().unwrap_or(0.0) / 1000.0;
+    if report["remaining"].as_u64() != Some(0) {
+        bail!("{name}: journals left over: {report}");
+    }
+    let row = Row {
+        scenario: name.to_owned(),
+        journals: posted,
+        batch,
+        concurrency,
+        seconds,
+        journals_per_second: posted as f64 / seconds.max(0.001),
+    };
+    eprintln!("    {row:?}");
+    Ok(row)
+}
+
+struct Server {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts a GL server on a free port of 127.0.0.1 and waits until it listens.
+fn start_server(kind: &str, ledger: &Path) -> Result<Server> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let child = Command::new(crate::gl_tools::venv_bin().join(kind))
+        .args(["--host", "127.0.0.1", "--port", &port.to_string()])
+        .arg(ledger)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .with_context(|| format!("could not start {kind}"))?;
+    let started = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if started.elapsed() > Duration::from_secs(60) {
+            bail!("{kind} did not start");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Ok(Server { child, port })
+}
+
+/// The plain loop a naive integration would run: one `add_entries` per journal, nothing checked,
+/// nothing read back (a two-posting entry per journal).
+fn naive_fava_loop(opened_from: &Path, out: &Path, n: usize) -> Result<Row> {
+    let ledger = out.join("fava-naive.beancount");
+    fava_ledger(opened_from, &ledger)?;
+    let text = std::fs::read_to_string(&ledger)?;
+    let account = |root: &str| {
+        text.lines()
+            .filter_map(|l| l.split_whitespace().nth(2))
+            .find(|a| a.starts_with(root))
+            .map(str::to_owned)
+            .context("no account to post to")
+    };
+    let (expense, payable) = (account("Expenses:")?, account("Liabilities:")?);
+    let server = start_server("fava", &ledger)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let base = format!("http://127.0.0.1:{}", server.port);
+    let started = Instant::now();
+    runtime.block_on(async {
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()?;
+        let location = client.get(&base).send().await?;
+        let slug = location
+            .headers()
+            .get("location")
+            .and_then(|l| l.to_str().ok())
+            .and_then(|l| l.trim_start_matches('/').split('/').next())
+            .context("no Fava slug")?
+            .to_owned();
+        for i in 0..n {
+            let entry = serde_json::json!({
+                "t": "Transaction", "date": "2026-01-01", "flag": "*", "payee": "",
+                "narration": format!("naive {i}"), "meta": {"folio_ref": format!("FNAIVE-{i}")},
+                "tags": [], "links": [],
+                "postings": [
+                    {"account": expense, "amount": "10.00 EUR", "meta": {}},
+                    {"account": payable, "amount": "-10.00 EUR", "meta": {}},
+                ],
+            });
+            let response = client
+                .put(format!("{base}/{slug}/api/add_entries"))
+                .json(&serde_json::json!({ "entries": [entry] }))
+                .send()
+                .await?;
+            if !response.status().is_success() {
+                bail!("add_entries: {}", response.status());
+            }
+        }
+        anyhow::Ok(())
+    })?;
+    let seconds = started.elapsed().as_secs_f64();
+    crate::gl_tools::bean_check(&ledger)?;
+    let row = Row {
+        scenario: "fava-naive-loop".into(),
+        journals: n as u64,
+        batch: 1,
+        concurrency: 1,
+        seconds,
+        journals_per_second: n as f64 / seconds,
+    };
+    eprintln!("    {row:?}");
+    Ok(row)
+}
+
+/// A fresh Fava ledger opening every account the ledger-file run opened.
+fn fava_ledger(opened_from: &Path, path: &Path) -> Result<()> {
+    let text = std::fs::read_to_string(opened_from)?;
+    let mut ledger = String::from("option \"operating_currency\" \"EUR\"\n");
+    for line in text.lines().filter(|l| l.contains(" open ")) {
+        ledger.push_str(line);
+        ledger.push('\n');
+    }
+    std::fs::write(path, ledger)?;
+    Ok(())
+}
+
+pub fn run() -> Result<()> {
+    crate::gl_tools::ensure()?;
+    eprintln!("==> release build of folio");
+    run_cmd(cargo().args(["build", "--release", "-p", "folio-cli"]))?;
+    let bin = target_dir().join("release").join("folio");
+    let out = target_dir().join("bench-gl");
+    std::fs::create_dir_all(&out)?;
+    eprintln!("==> workspaces with {JOURNALS} and {PLAIN_FAVA_JOURNALS} approved journals");
+    let big = workspace(&bin, &out, JOURNALS)?;
+    let small = workspace(&bin, &out, PLAIN_FAVA_JOURNALS)?;
+    let mut rows = Vec::new();
+
+    eprintln!("==> ledger-file");
+    rows.push(sync_row(&bin, &big, "ledger-file-plain", &[], 1, 1)?);
+    rows.push(sync_row(&bin, &big, "ledger-file-batched", &[], 500, 1)?);
+    let opened = big
+        .with_file_name("run-ledger-file-batched")
+        .join("ledger.beancount");
+    crate::gl_tools::bean_check(&opened)?;
+
+    eprintln!("==> fava");
+    rows.push(naive_fava_loop(&opened, &out, PLAIN_FAVA_JOURNALS)?);
+    for (name, template, batch) in [
+        ("fava-outbox-plain", &small, 1),
+        ("fava-outbox-batched", &big, 500),
+    ] {
+        let ledger = out.join(format!("{name}.beancount"));
+        fava_ledger(&opened, &ledger)?;
+        let fava = start_server("fava", &ledger)?;
+        let url = format!("http://127.0.0.1:{}", fava.port);
+        let connect = ["gl", "connect", "fava", "--url", url.as_str()];
+        rows.push(sync_row(&bin, template, name, &connect, batch, 1)?);
+        crate::gl_tools::bean_check(&ledger)?;
+    }
+
+    eprintln!(
+        "==> a {} s outage during {JOURNALS} journals to fava",
+        OUTAGE.as_secs()
+    );
+    let ledger = out.join("outage.beancount");
+    fava_ledger(&opened, &ledger)?;
+    let fava = start_server("fava", &ledger)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()?;
+    let upstream = format!("127.0.0.1:{}", fava.port).parse()?;
+    let proxy = runtime.block_on(FaultProxy::start(upstream, Schedule::none()))?;
+    let ws = big.with_file_name("run-outage");
+    copy_dir(&big, &ws)?;
+    folio(&bin, &ws, &["gl", "connect", "fava", "--url", &proxy.url()])?;
+    let started = Instant::now();
+    let child = Command::new(&bin)
+        .arg("--workspace")
+        .arg(&ws)
+        .args(["sync", "--once", "--json", "--max-wait", "600"])
+        .stdout(Stdio::piped())
+        .spawn()?;
+    std::thread::sleep(Duration::from_secs(1));
+    proxy.set_down(true);
+    std::thread::sleep(OUTAGE);
+    proxy.set_down(false);
+    let back = Instant::now();
+    let output = child.wait_with_output()?;
+    let delay = back.elapsed();
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout)?;
+    crate::gl_tools::bean_check(&ledger)?;
+    if report["remaining"].as_u64() != Some(0) {
+        bail!("journals left after the outage: {report}");
+    }
+    let total = started.elapsed();
+
+    println!();
+    println!(
+        "{:<22} {:>8} {:>6} {:>6} {:>9} {:>12}",
+        "scenario", "journals", "batch", "conc.", "seconds", "journals/s"
+    );
+    for r in &rows {
+        println!(
+            "{:<22} {:>8} {:>6} {:>6} {:>9.2} {:>12.1}",
+            r.scenario, r.journals, r.batch, r.concurrency, r.seconds, r.journals_per_second
+        );
+    }
+    println!(
+        "outage: {JOURNALS} journals, GL down {} s from 1 s in; all posted {:.1} s after it \
+         came back (run {:.1} s, {} found by reference)",
+        OUTAGE.as_secs(),
+        delay.as_secs_f64(),
+        total.as_secs_f64(),
+        report["found_by_lookup"]
+    );
+    let json = serde_json::json!({
+        "rows": rows,
+        "outage": {
+            "journals": JOURNALS,
+            "outage_seconds": OUTAGE.as_secs(),
+            "seconds_after_return": delay.as_secs_f64(),
+            "sync": report,
+        },
+    });
+    let path = out.join("report.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&json)?)?;
+    println!("report: {}", path.display());
+    Ok(())
+}

@@ -1,0 +1,72 @@
+//! The GL tools the tests and benchmarks run against: beancount (`bean-check`) and Fava, pinned,
+//! in a venv under the target folder (`target/gl-venv`), made only when it is missing. The Debian
+//! packages the keychain test needs (gnome-keyring, python3-venv) are in the system package list
+//! of [`crate::desktop`].
+
+use crate::{run_cmd, target_dir};
+use anyhow::{Context, Result, bail};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// What `pip install` gets (the same pins as `tests/gl_support.rs`).
+const PYTHON_PACKAGES: &[&str] = &["beancount==3.2.*", "fava==1.30.*"];
+
+/// The venv's `bin` folder.
+pub fn venv_bin() -> PathBuf {
+    target_dir().join("gl-venv").join("bin")
+}
+
+/// Makes the venv with beancount and Fava unless it is there already.
+pub fn ensure() -> Result<()> {
+    let bin = venv_bin();
+    if bin.join("bean-check").is_file() && bin.join("fava").is_file() {
+        return Ok(());
+    }
+    let venv = target_dir().join("gl-venv");
+    eprintln!(
+        "xtask: installing {} into {}",
+        PYTHON_PACKAGES.join(" "),
+        venv.display()
+    );
+    run_cmd(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
+    run_cmd(
+        Command::new(bin.join("pip"))
+            .args(["install", "--quiet", "--disable-pip-version-check"])
+            .args(PYTHON_PACKAGES),
+    )
+}
+
+/// `bean-check LEDGER`, failing with its complaints.
+pub fn bean_check(ledger: &Path) -> Result<()> {
+    let out = Command::new(venv_bin().join("bean-check"))
+        .arg(ledger)
+        .output()
+        .context("could not run bean-check")?;
+    if !out.status.success() {
+        bail!(
+            "bean-check refuses {}: {}{}",
+            ledger.display(),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(())
+}
+
+/// The demo's acceptance: approve every journal, post them to the workspace's ledger file, and
+/// have `bean-check` accept it.
+pub fn post_demo(folio: &Path, workspace: &Path) -> Result<()> {
+    ensure()?;
+    for args in [&["approve", "--all"][..], &["sync", "--once"][..]] {
+        run_cmd(
+            Command::new(folio)
+                .arg("--workspace")
+                .arg(workspace)
+                .args(args),
+        )?;
+    }
+    let ledger = workspace.join("ledger.beancount");
+    bean_check(&ledger)?;
+    eprintln!("bean-check accepts {}", ledger.display());
+    Ok(())
+}
