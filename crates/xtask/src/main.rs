@@ -230,7 +230,6 @@ fn run() -> Result<()> {
         return desktop::run_desktop(&workspace);
     }
     eprintln!("No display: running the demo through the CLI instead of the desktop window.");
-    let folio = target_dir().join("debug").join("folio");
     let cli = |args: &[&str]| {
         run_cmd(
             Command::new(&folio)
