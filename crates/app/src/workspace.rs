@@ -201,17 +201,14 @@ impl Workspace {
         sources: &Sources,
         id: DocumentId,
     ) -> Result<JournalView, AppError> {
-        if let Some(existing) = self.store.journal_for_document(id)?
+        let existing = self.store.journal_for_document(id)?;
+        if let Some(existing) = &existing
             && existing.journal.status.is_immutable()
         {
-            return self.journal_view(id, &existing, Vec::new());
+            return self.journal_view(id, existing, Vec::new());
         }
         let (journal, notes) = self.coded_journal(sources, id)?;
-        let same_as_stored = self
-            .store
-            .journal_for_document(id)?
-            .filter(|existing| existing.journal == journal);
-        let saved = match same_as_stored {
+        let saved = match existing.filter(|existing| existing.journal == journal) {
             Some(existing) => existing,
             None => {
                 self.store
