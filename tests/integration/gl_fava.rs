@@ -78,3 +78,52 @@ async fn an_entry_fava_refuses_after_writing_is_removed_and_refused() {
             .is_empty()
     );
 }
+
+/// An entry written to the ledger within the same tick of the file system's clock as the
+/// previous write leaves the mtime unchanged, so Fava keeps answering from the ledger it loaded
+/// before. The connector must still find the entry (by reading the file) and never write it a
+/// second time.
+#[tokio::test]
+async fn an_entry_fava_has_not_loaded_yet_is_found_and_not_written_again() {
+    let Some(bin) = python_tools("an_entry_fava_has_not_loaded_yet_is_found_and_not_written_again")
+    else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("main.beancount");
+    std::fs::write(&path, ledger_preamble("Folio stale view")).unwrap();
+    let server = FavaServer::start(&bin, &path);
+    let fava = connector(&server.url());
+    // Fava has loaded the ledger: a first journal goes in the usual way.
+    let first = fava.post(vec![outgoing("ST", 1)]).await;
+    assert!(first[0].1.is_ok(), "{:?}", first[0].1);
+
+    // Another writer appends a journal and the mtime stays what Fava saw.
+    let hidden = outgoing("ST", 2);
+    let chart = folio_gl::chart::Chart::new(&chart());
+    let text = folio_gl::ledger_text::beancount(&hidden.journal, &hidden.reference, &|code| {
+        chart.name_or_code(code)
+    });
+    let seen = std::fs::metadata(&path).unwrap().modified().unwrap();
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&path)
+        .unwrap();
+    std::io::Write::write_all(&mut file, format!("\n{text}").as_bytes()).unwrap();
+    file.set_modified(seen).unwrap();
+    drop(file);
+
+    let found = fava.lookup(vec![hidden.reference.clone()]).await.unwrap();
+    assert!(
+        found.contains_key(&hidden.reference),
+        "the look-up must see the file, not Fava's stale view"
+    );
+    let again = fava.post(vec![hidden.clone()]).await;
+    assert!(again[0].1.is_ok(), "{:?}", again[0].1);
+    assert_eq!(
+        ref_counts(&path).get(hidden.reference.as_str()),
+        Some(&1),
+        "written once, by the other writer"
+    );
+    assert_eq!(bean_check(&bin, &path), "");
+}

@@ -5,14 +5,18 @@
 //!
 //! 1. Journals that do not balance or post to an account the ledger has not opened are refused
 //!    before anything is sent, naming the line.
-//! 2. The batch's references are looked up first (a BQL query on `folio_ref`); those already in
-//!    the ledger are reported as posted and not written again.
+//! 2. The batch's references are looked up first (a BQL query on `folio_ref`, and for those
+//!    Fava does not show, a search of the ledger file itself, because Fava's loaded view can lag
+//!    behind the file: see [`Inner::locate`]); those already in the ledger are reported as posted
+//!    and not written again.
 //! 3. The rest go in one `PUT /api/add_entries`.
-//! 4. Fava is made to reload (`/api/changed`) and `/api/errors` is read: an error on one of our
-//!    entries (Fava names the entry's `folio_ref`) means the ledger does not accept it, so the
-//!    entry is deleted again (`DELETE /api/source_slice`) and the journal refused with Fava's
-//!    message, mapped to the line it is about.
-//! 5. The entries are read back by reference: the GL id is Fava's entry hash.
+//! 4. The entries are located again (the GL id is Fava's entry hash), then `/api/errors` is read:
+//!    an error on one of our entries (Fava names the entry's `folio_ref`) means the ledger does
+//!    not accept it, so the entry is deleted again (`DELETE /api/source_slice`) and the journal
+//!    refused with Fava's message, mapped to the line it is about.
+//!
+//! Every operation of this process on one Fava runs alone ([`GATES`]): Fava reloads outside its
+//! file lock, so a read beside a write can see a torn ledger.
 //!
 //! Any step that fails after the write leaves the outcome unknown, which the outbox resolves by
 //! looking the reference up before it sends anything again.
@@ -28,14 +32,31 @@ use crate::{JournalRef, ledger_text};
 use folio_domain::{Account, Journal, Side};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
 use tokio::sync::OnceCell;
 
 /// Entries per `add_entries` request (and references per look-up query). Fava re-reads the whole
 /// ledger around every write, so fewer, larger requests are what makes it fast.
 const MAX_BATCH: usize = 500;
+
+/// One gate per Fava server (by base URL), shared by every connector in this process.
+///
+/// Fava rewrites the ledger file in place when it adds an entry and reloads it, outside its own
+/// file lock, whenever `/api/changed` is called; a look-up that runs while another connector
+/// writes can read a torn file and miss an entry that is there. Every operation of this process
+/// on one Fava therefore runs alone. (Another program writing the same ledger at the same moment,
+/// such as a person saving in Fava's editor, is outside what Folio can serialise.)
+static GATES: LazyLock<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>> =
+    LazyLock::new(Mutex::default);
+
+fn gate_for(base: &str) -> Arc<tokio::sync::Mutex<()>> {
+    let mut gates = GATES
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    Arc::clone(gates.entry(base.to_owned()).or_default())
+}
 
 /// A Fava server.
 #[derive(Debug, Clone)]
@@ -53,6 +74,8 @@ struct Inner {
     http: Http,
     chart: Chart,
     calls: CallLog,
+    /// Held for each post, look-up and master-data read (see [`GATES`]).
+    gate: Arc<tokio::sync::Mutex<()>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -70,6 +93,13 @@ struct FavaError {
     message: String,
     #[serde(default)]
     source: Option<BTreeMap<String, Value>>,
+}
+
+#[derive(Debug, Deserialize)]
+struct SourceFile {
+    file_path: String,
+    source: String,
+    sha256sum: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -158,6 +188,7 @@ impl Fava {
         let (base, configured_slug) = split_url(url);
         Ok(Fava {
             inner: Arc::new(Inner {
+                gate: gate_for(&base),
                 base,
                 slug: OnceCell::new(),
                 configured_slug,
@@ -239,31 +270,75 @@ impl Inner {
         Ok(())
     }
 
-    /// [`Inner::find`] on a freshly loaded ledger. References expected to be there (`expect`)
-    /// are searched again a few times: under concurrent writers Fava may answer from a ledger
-    /// that is being reloaded.
-    async fn find_fresh(
-        &self,
-        refs: &[&str],
-        expect: bool,
-    ) -> Result<BTreeMap<String, String>, GlError> {
-        let mut found = BTreeMap::new();
-        for attempt in 0..4u64 {
-            if attempt > 0 {
-                tokio::time::sleep(Duration::from_millis(50 * attempt)).await;
-            }
-            self.reload().await?;
-            let missing: Vec<&str> = refs
-                .iter()
-                .copied()
-                .filter(|r| !found.contains_key(*r))
-                .collect();
-            found.extend(self.find(&missing).await?);
-            if !expect || found.len() == refs.len() {
-                break;
-            }
+    /// Entry hash by reference, for the references of `refs` that are in the ledger file, read
+    /// so that a stale Fava can never hide an entry.
+    ///
+    /// Fava answers from the ledger it loaded last and reloads only when the file's mtime grew.
+    /// Two writes within one tick of the file system's clock leave the same mtime, so the second
+    /// one stays invisible until some later change; a connector that trusted that view would
+    /// write the entry again. So references Fava does not know are also searched in the file
+    /// itself (`GET /api/source` reads it from disk). One that is in the file but not in Fava's
+    /// view makes Fava load the file again (`PUT /api/source` with the unchanged text, guarded
+    /// by its checksum, is the one call that always reloads) and is looked up once more; if Fava
+    /// still does not show it, the outcome is unknown, never "absent".
+    async fn locate(&self, refs: &[&str]) -> Result<BTreeMap<String, String>, GlError> {
+        self.reload().await?;
+        let mut found = self.find(refs).await?;
+        let missing: Vec<&str> = refs
+            .iter()
+            .copied()
+            .filter(|r| !found.contains_key(*r))
+            .collect();
+        if missing.is_empty() {
+            return Ok(found);
+        }
+        let source = self.source().await?;
+        let on_disk: Vec<&str> = missing
+            .into_iter()
+            .filter(|r| source.source.contains(&format!("folio_ref: \"{r}\"")))
+            .collect();
+        if on_disk.is_empty() {
+            return Ok(found);
+        }
+        self.load_again(&source).await?;
+        found.extend(self.find(&on_disk).await?);
+        if let Some(hidden) = on_disk.iter().find(|r| !found.contains_key(**r)) {
+            return Err(GlError::unknown(format!(
+                "{hidden} is in the ledger file but Fava does not show it yet"
+            )));
         }
         Ok(found)
+    }
+
+    /// The ledger file Fava inserts into, as it is on disk now.
+    async fn source(&self) -> Result<SourceFile, GlError> {
+        let url = self.api("source").await?;
+        let response = self
+            .http
+            .read(&self.calls, "read_source", || self.http.get(&url))
+            .await?;
+        Ok(json::<Envelope<SourceFile>>(response, "read_source")
+            .await?
+            .data)
+    }
+
+    /// Makes Fava load `file` again by writing back its unchanged text. The checksum makes Fava
+    /// refuse if the file changed since it was read, so nothing anyone wrote is lost.
+    async fn load_again(&self, file: &SourceFile) -> Result<(), GlError> {
+        let url = self.api("source").await?;
+        self.http
+            .send(
+                &self.calls,
+                "load_again",
+                self.http.request(reqwest::Method::PUT, &url).json(&json!({
+                    "file_path": file.file_path,
+                    "source": file.source,
+                    "sha256sum": file.sha256sum,
+                })),
+            )
+            .await
+            .map_err(|e| GlError::unknown(format!("Fava did not load the ledger again: {e}")))?;
+        Ok(())
     }
 
     /// Reloads the ledger and returns its errors that concern our references.
@@ -323,7 +398,7 @@ impl Inner {
             }
         }
         let refs: Vec<&str> = to_check.iter().map(|o| o.reference.as_str()).collect();
-        let present = self.find_fresh(&refs, false).await?;
+        let present = self.locate(&refs).await?;
         let mut to_write = Vec::new();
         let mut seen = BTreeSet::new();
         for out in to_check {
@@ -356,9 +431,10 @@ impl Inner {
                 )
                 .await?;
             let written: BTreeSet<&str> = to_write.iter().map(|o| o.reference.as_str()).collect();
-            let errors = self.errors_of(&written).await?;
+            // Located first: once Fava shows every entry, its error list is about them too.
             let written_refs: Vec<&str> = written.iter().copied().collect();
-            let hashes = self.find_fresh(&written_refs, true).await?;
+            let hashes = self.locate(&written_refs).await?;
+            let errors = self.errors_of(&written).await?;
             let mut refused: BTreeMap<&str, String> = BTreeMap::new();
             for (reference, message) in &errors {
                 if let Some(out) = to_write.iter().find(|o| o.reference.as_str() == reference) {
@@ -444,6 +520,7 @@ impl Connector for Fava {
     }
 
     async fn post(&self, batch: Vec<Outgoing>) -> BatchOutcome {
+        let _alone = self.inner.gate.lock().await;
         match self.inner.post(&batch).await {
             Ok(outcome) => outcome,
             Err(e) => all_failed(&batch, &e),
@@ -455,7 +532,8 @@ impl Connector for Fava {
         references: Vec<JournalRef>,
     ) -> Result<BTreeMap<JournalRef, Posted>, GlError> {
         let refs: Vec<&str> = references.iter().map(JournalRef::as_str).collect();
-        let found = self.inner.find_fresh(&refs, false).await?;
+        let _alone = self.inner.gate.lock().await;
+        let found = self.inner.locate(&refs).await?;
         Ok(references
             .iter()
             .filter_map(|r| {
@@ -472,6 +550,7 @@ impl Connector for Fava {
     }
 
     async fn master_data(&self) -> Result<GlMasterData, GlError> {
+        let _alone = self.inner.gate.lock().await;
         self.inner.master_data().await
     }
 
