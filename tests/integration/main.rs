@@ -3,6 +3,7 @@
 mod cli_import;
 mod coding;
 mod crash;
+mod export;
 mod gl_contract;
 mod gl_fava;
 mod gl_keychain;

@@ -41,6 +41,7 @@ pub fn generate() -> Result<BTreeMap<String, String>, String> {
         SyncReport::export_all(&cfg)?;
         PullReport::export_all(&cfg)?;
         GlCallView::export_all(&cfg)?;
+        crate::export::ledger::JournalExportReport::export_all(&cfg)?;
         Ok(())
     })();
     let files = result

@@ -38,6 +38,9 @@ pub enum ErrorCode {
     GlRefused,
     /// The OS keychain, where GL credentials live, is not available.
     KeychainUnavailable,
+    /// What was asked for cannot be written in the export format (e.g. an account without a
+    /// ledger name); the message names the journal and line.
+    NotExportable,
 }
 
 impl ErrorCode {
@@ -56,6 +59,7 @@ impl ErrorCode {
             ErrorCode::GlUnavailable => "GL_UNAVAILABLE",
             ErrorCode::GlRefused => "GL_REFUSED",
             ErrorCode::KeychainUnavailable => "KEYCHAIN_UNAVAILABLE",
+            ErrorCode::NotExportable => "NOT_EXPORTABLE",
         }
     }
 

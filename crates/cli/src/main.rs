@@ -8,6 +8,7 @@
 mod coding;
 mod eval;
 mod eval_import;
+mod export;
 mod gl;
 mod import_cmds;
 mod output;
@@ -85,6 +86,8 @@ enum Command {
     Profiles(import_cmds::ProfilesArgs),
     /// Decide on documents flagged as (possible) duplicates.
     Duplicates(import_cmds::DuplicatesArgs),
+    /// Coded data out: plain-text ledgers, BI lines, open payables.
+    Export(export::ExportArgs),
 }
 
 fn main() -> ExitCode {
@@ -102,6 +105,7 @@ fn main() -> ExitCode {
         Command::Coding(command) => command.json(),
         Command::Profiles(args) => args.json(),
         Command::Duplicates(args) => args.json(),
+        Command::Export(args) => args.json(),
     };
     match run(cli) {
         Ok(code) => code,
@@ -193,5 +197,6 @@ fn run(cli: Cli) -> Result<ExitCode, AppError> {
         Command::Coding(command) => coding::run(command, &dir),
         Command::Profiles(args) => import_cmds::profiles(&dir, args),
         Command::Duplicates(args) => import_cmds::duplicates(&dir, args),
+        Command::Export(args) => export::run(&Workspace::open(&dir)?, args),
     }
 }

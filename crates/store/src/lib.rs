@@ -14,6 +14,7 @@ mod batch;
 pub mod blobs;
 pub mod documents;
 mod error;
+pub mod export;
 pub mod history;
 pub mod journals;
 pub mod master;
@@ -30,6 +31,7 @@ pub use documents::{
     normalise_supplier,
 };
 pub use error::StoreError;
+pub use export::ExportedJournal;
 pub use history::{
     ApprovedLine, ForgottenVendor, HistoryImport, NewHistoryLine, StoredHistoryLine, StoredRate,
 };

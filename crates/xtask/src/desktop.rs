@@ -33,6 +33,8 @@ const SYSTEM_PACKAGES: &[&str] = &[
     // Software GL and a font, so that the headless window renders the same everywhere.
     "libgl1-mesa-dri",
     "fonts-dejavu-core",
+    // `hledger check`, which the journal-export tests run on what `folio export` writes.
+    "hledger",
     // The GL tests: a Secret Service for the keychain test, and venvs for beancount and Fava.
     "gnome-keyring",
     "python3-venv",
