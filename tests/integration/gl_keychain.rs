@@ -73,7 +73,7 @@ fn the_secret_lives_in_the_keychain_and_nowhere_else() {
 echo -n scratch-password | gnome-keyring-daemon --unlock --components=secrets >/dev/null
 printf %s \"$GL_SECRET\" | '{folio}' --workspace '{ws_arg}' gl connect fava --url {url} \
 --user alice --secret-stdin
-'{folio}' --workspace '{ws_arg}' approve --all
+'{folio}' --workspace '{ws_arg}' --as controller approve --all
 '{folio}' --workspace '{ws_arg}' sync --once
 '{folio}' --workspace '{ws_arg}' gl log
 '{folio}' --workspace '{ws_arg}' gl log --json

@@ -76,7 +76,11 @@ fn a_pull_lists_drafts_that_use_accounts_gone_or_renamed_in_the_gl() {
         .as_str()
         .unwrap()
         .to_owned();
-    assert!(folio(&ws, &["approve", &doc]).status.success());
+    assert!(
+        folio(&ws, &["--as", "controller", "approve", &doc])
+            .status
+            .success()
+    );
     let synced = folio(&ws, &["sync", "--once", "--json"]);
     let report: serde_json::Value = serde_json::from_str(&stdout(&synced)).unwrap();
     assert_eq!(report["rejected"], 1, "{report}");

@@ -56,7 +56,9 @@ fn workspace_with_queued_journals(dir: &Path, extra: usize) -> (PathBuf, usize) 
         .unwrap();
     drop(ws);
     let mut store = folio_store::Store::open(&ws_dir).unwrap();
-    let change = folio_store::Change::new("test", chrono::Utc::now());
+    // Prepared by the demo's clerk, approved by one of its controllers.
+    let change = folio_store::Change::new("clerk", chrono::Utc::now());
+    let approval = folio_store::Change::new("controller", chrono::Utc::now());
     let rows = store.list_documents().unwrap();
     let mut by_number = std::collections::HashMap::new();
     for row in &rows {
@@ -77,7 +79,7 @@ fn workspace_with_queued_journals(dir: &Path, extra: usize) -> (PathBuf, usize) 
         };
         let reference = folio_gl::JournalRef::new(&tag, id.0).unwrap();
         store
-            .approve_and_queue(id, reference.as_str(), &change)
+            .approve_and_queue(id, reference.as_str(), &approval)
             .unwrap();
         queued += 1;
     }
@@ -141,7 +143,7 @@ fn the_demo_posts_to_a_ledger_file_that_bean_check_accepts() {
     let dir = tempfile::tempdir().unwrap();
     let ws = dir.path().join("ws");
     assert!(folio(&ws, &["init", "--demo"]).status.success());
-    let approved = folio(&ws, &["approve", "--all", "--json"]);
+    let approved = folio(&ws, &["--as", "controller", "approve", "--all", "--json"]);
     assert!(
         approved.status.success(),
         "{}",

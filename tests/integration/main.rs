@@ -1,5 +1,6 @@
 //! Folio's cross-crate integration tests, in one binary (faster to build and link than many).
 
+mod approvals;
 mod cli_import;
 mod coding;
 mod crash;

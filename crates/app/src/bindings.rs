@@ -5,6 +5,7 @@
 
 use crate::coding_dto::*;
 use crate::dto::*;
+use crate::dto_approvals::*;
 use crate::dto_gl::*;
 use crate::error::{AppError, ErrorCode};
 use std::collections::BTreeMap;
@@ -42,6 +43,10 @@ pub fn generate() -> Result<BTreeMap<String, String>, String> {
         PullReport::export_all(&cfg)?;
         GlCallView::export_all(&cfg)?;
         crate::export::ledger::JournalExportReport::export_all(&cfg)?;
+        UserView::export_all(&cfg)?;
+        DecisionView::export_all(&cfg)?;
+        ApprovalStatusView::export_all(&cfg)?;
+        LockView::export_all(&cfg)?;
         Ok(())
     })();
     let files = result

@@ -511,6 +511,7 @@ impl Workspace {
     /// Records a person's coding of one line (audited), which from now on wins over rules and
     /// the model, and rebuilds the document's journal draft with it.
     pub fn code_line(&mut self, request: &CodeLineRequest) -> Result<CodeReport, AppError> {
+        self.require(crate::access::Permission::Code)?;
         let id = parse_document_id(&request.document_id)?;
         let stored = self.store.get_document(id)?.ok_or_else(|| not_found(id))?;
         let lines = stored.document.lines.len().max(1);
@@ -535,6 +536,25 @@ impl Workspace {
             ))
             .with_problems(problems));
         }
+        let mut what = Vec::new();
+        if let Some(a) = &request.account {
+            what.push(format!("account {a}"));
+        }
+        for (d, v) in &request.dimensions {
+            what.push(format!("{d} {v}"));
+        }
+        if let Some(t) = &request.tax_code {
+            what.push(format!("tax code {t}"));
+        }
+        self.reopen_for_edit(
+            id,
+            &format!(
+                "edited by {} after approval: line {} coded with {}",
+                self.actor(),
+                request.line,
+                what.join(", ")
+            ),
+        )?;
         let change = self.context.change();
         let explanation_json = serde_json::to_string(&Explanation::Person {
             by: change.actor.clone(),
@@ -584,6 +604,7 @@ impl Workspace {
     /// Drops what the suggester learned from a vendor (given by code, VAT id or name as the
     /// master data or the history knows it) and re-codes the open documents without it.
     pub fn forget_vendor(&mut self, vendor: &str) -> Result<ForgetVendorReport, AppError> {
+        self.require(crate::access::Permission::ManageRules)?;
         let master = self.store.master_data()?;
         let wanted = vendor.trim();
         let normalised = |s: &str| folio_coding::rules::matching::normalise_name(s);

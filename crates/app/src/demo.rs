@@ -35,6 +35,17 @@ use folio_domain::{
 };
 use rust_decimal::Decimal;
 
+/// The demo's clerk: imports the demo invoices and prepares their journals.
+pub const DEMO_CLERK: &str = "clerk";
+
+/// The demo's users besides whoever created the workspace (its admin): a clerk and two
+/// controllers, so that a policy asking for two approvers can be tried.
+pub const DEMO_USERS: [(&str, crate::access::Role); 3] = [
+    (DEMO_CLERK, crate::access::Role::Clerk),
+    ("controller", crate::access::Role::Controller),
+    ("controller2", crate::access::Role::Controller),
+];
+
 /// The master data of the demo ledger.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DemoMasterData {

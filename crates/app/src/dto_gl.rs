@@ -22,9 +22,15 @@ pub struct ApproveOutcome {
     pub journal_id: Option<String>,
     /// The reference the journal will carry in the GL.
     pub reference: Option<String>,
-    /// `queued` or `refused`.
+    /// `queued` (approved and on its way to the GL), `awaiting` (the approval is recorded, the
+    /// policy asks for more approvers) or `refused`.
     pub status: String,
     pub reason: Option<String>,
+    /// When refused by a rule (`ROLE-APPROVE`, `SOD-PREPARER`, `PERIOD-LOCKED`, …): its name.
+    pub rule: Option<String>,
+    /// Distinct approvals for the journal's content so far, and how many its policy needs.
+    pub approvals: u32,
+    pub required: u32,
     pub problems: Vec<Problem>,
 }
 
@@ -33,7 +39,7 @@ pub struct ApproveOutcome {
 pub struct OutboxView {
     pub journal_id: String,
     pub reference: String,
-    /// `queued`, `sending`, `posted`, `rejected` or `unknown`.
+    /// `queued`, `sending`, `posted`, `rejected`, `unknown` or `voided`.
     pub state: String,
     pub attempts: u32,
     pub gl_id: Option<String>,

@@ -15,6 +15,7 @@ impl Workspace {
         id: &str,
         reason: &str,
     ) -> Result<DuplicateResolution, AppError> {
+        self.require(crate::access::Permission::Code)?;
         let id = parse_document_id(id)?;
         let change = self.context.change();
         let decision = self

@@ -41,6 +41,9 @@ pub enum ErrorCode {
     /// What was asked for cannot be written in the export format (e.g. an account without a
     /// ledger name); the message names the journal and line.
     NotExportable,
+    /// A rule refused the action: the actor's role, segregation of duties, the approval policy
+    /// or a period lock. The message and the problem's code name the rule.
+    NotPermitted,
 }
 
 impl ErrorCode {
@@ -60,6 +63,7 @@ impl ErrorCode {
             ErrorCode::GlRefused => "GL_REFUSED",
             ErrorCode::KeychainUnavailable => "KEYCHAIN_UNAVAILABLE",
             ErrorCode::NotExportable => "NOT_EXPORTABLE",
+            ErrorCode::NotPermitted => "NOT_PERMITTED",
         }
     }
 

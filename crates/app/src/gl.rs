@@ -14,8 +14,10 @@ use crate::dto_gl::{ApproveOutcome, GlCallView, GlConnectionView, PullException,
 use crate::error::{AppError, ErrorCode};
 use crate::workspace::{Workspace, parse_document_id};
 use folio_domain::{Journal, JournalStatus, Problem};
-use folio_gl::{AnyConnector, ConnectorKind, Fava, GlError, JournalRef, LedgerFile};
-use folio_store::{JournalId, MasterData};
+#[cfg(test)]
+use folio_gl::JournalRef;
+use folio_gl::{AnyConnector, ConnectorKind, Fava, GlError, LedgerFile};
+use folio_store::MasterData;
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -175,6 +177,7 @@ impl Workspace {
         secret: Option<&str>,
         rng: &mut dyn RngCore,
     ) -> Result<GlConnectionView, AppError> {
+        self.require(crate::access::Permission::ManageConnections)?;
         let kind = ConnectorKind::parse(kind).ok_or_else(|| {
             invalid(format!(
                 "'{kind}' is not a GL connector Folio has (ledger-file, fava)"
@@ -271,91 +274,63 @@ impl Workspace {
         Ok(tag)
     }
 
-    /// Approves the current journal of each document (built first if it has none) and queues it
-    /// for the GL under its reference, each in one transaction. With `all`, every document whose
-    /// journal is a draft (or has none yet). A journal that cannot be approved is reported with
-    /// its problems; the others go ahead.
+    /// Records the actor's approval of the current journal of each document (see
+    /// [`Workspace::approve_document`]); with `all`, of every document whose journal is a draft.
+    /// A journal that cannot be approved — refused by a rule, not balancing, not a draft — is
+    /// reported with its reason (and the rule) and the others go ahead. Only a controller
+    /// approves: for anyone else the whole call is refused.
     pub fn approve(
         &mut self,
         documents: &[String],
         all: bool,
         rng: &mut dyn RngCore,
     ) -> Result<Vec<ApproveOutcome>, AppError> {
+        self.require(crate::access::Permission::Approve)?;
         let ids: Vec<String> = if all {
             self.store
                 .list_documents()?
                 .into_iter()
                 .rev()
-                .filter(|d| matches!(d.journal_status, None | Some(JournalStatus::Draft)))
+                .filter(|d| d.journal_status == Some(JournalStatus::Draft))
                 .map(|d| d.id.to_string())
                 .collect()
         } else {
             documents.to_vec()
         };
-        let tag = self.ensure_workspace_tag(rng)?;
         let mut outcomes = Vec::with_capacity(ids.len());
         for id in ids {
             let document = parse_document_id(&id)?;
-            let refused = |reason: String, problems: Vec<Problem>, journal: Option<JournalId>| {
-                ApproveOutcome {
-                    document_id: document.to_string(),
-                    journal_id: journal.map(|j| j.to_string()),
-                    reference: None,
-                    status: "refused".into(),
-                    reason: Some(reason),
-                    problems,
+            match self.approve_document(&id, rng) {
+                Ok(outcome) => outcomes.push(outcome),
+                Err(e)
+                    if matches!(
+                        e.code,
+                        ErrorCode::NotPermitted
+                            | ErrorCode::JournalNotBuildable
+                            | ErrorCode::JournalImmutable
+                    ) =>
+                {
+                    let journal = self
+                        .store
+                        .journal_for_document(document)?
+                        .map(|j| j.id.to_string());
+                    let rule = (e.code == ErrorCode::NotPermitted)
+                        .then(|| e.problems.first().map(|p| p.code.clone()))
+                        .flatten();
+                    outcomes.push(ApproveOutcome {
+                        document_id: document.to_string(),
+                        journal_id: journal,
+                        reference: None,
+                        status: "refused".into(),
+                        reason: Some(e.message),
+                        rule,
+                        approvals: 0,
+                        required: 0,
+                        problems: e.problems,
+                    });
                 }
-            };
-            let view = match self.journal_draft(&id) {
-                Ok(view) => view,
-                Err(e) if e.code == ErrorCode::DocumentNotFound => return Err(e),
-                Err(e) => {
-                    outcomes.push(refused(e.message, e.problems, None));
-                    continue;
-                }
-            };
-            let journal: JournalId = view.journal_id.parse().map_err(|_| {
-                AppError::new(
-                    ErrorCode::Storage,
-                    format!("bad journal id {}", view.journal_id),
-                )
-            })?;
-            if view.status != JournalStatus::Draft {
-                outcomes.push(refused(
-                    format!("its journal is already {}", view.status.as_str()),
-                    Vec::new(),
-                    Some(journal),
-                ));
-                continue;
+                Err(e) => return Err(e),
             }
-            if !view.balanced {
-                outcomes.push(refused(
-                    "its journal does not balance".into(),
-                    view.problems
-                        .into_iter()
-                        .filter(Problem::is_error)
-                        .collect(),
-                    Some(journal),
-                ));
-                continue;
-            }
-            let reference = JournalRef::new(&tag, journal.0).map_err(|e| {
-                AppError::new(
-                    ErrorCode::Storage,
-                    format!("no reference for {journal}: {e}"),
-                )
-            })?;
-            let change = self.context.change();
-            self.store
-                .approve_and_queue(journal, reference.as_str(), &change)?;
-            outcomes.push(ApproveOutcome {
-                document_id: document.to_string(),
-                journal_id: Some(journal.to_string()),
-                reference: Some(reference.to_string()),
-                status: "queued".into(),
-                reason: None,
-                problems: Vec::new(),
-            });
         }
         Ok(outcomes)
     }
@@ -364,6 +339,7 @@ impl Workspace {
     /// has them, dimension values) that are gone from the GL are kept but marked inactive, and
     /// every draft journal that uses one that is gone or renamed is listed as an exception.
     pub fn gl_pull(&mut self) -> Result<PullReport, AppError> {
+        self.require(crate::access::Permission::Sync)?;
         let connector = self.gl_connector()?;
         let runtime = crate::sync::runtime()?;
         let (pulled, calls) = runtime.block_on(async {

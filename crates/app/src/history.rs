@@ -30,6 +30,7 @@ fn rejected(path: &Path, reason: impl std::fmt::Display) -> AppError {
 impl Workspace {
     /// Imports a history CSV (see the module docs) and re-codes the open documents with it.
     pub fn import_history(&mut self, path: &Path) -> Result<HistoryImportReport, AppError> {
+        self.require(crate::access::Permission::Code)?;
         let io =
             |e: std::io::Error| AppError::new(ErrorCode::Io, format!("{}: {e}", path.display()));
         let size = std::fs::metadata(path).map_err(io)?.len();

@@ -155,6 +155,7 @@ impl Workspace {
         options: &ImportOptions,
         progress: &mut dyn FnMut(&ImportProgress),
     ) -> Result<(Vec<ImportOutcome>, ImportSummary), AppError> {
+        self.require(crate::access::Permission::Import)?;
         let plan = plan(paths);
         let total = count(plan.files.len() + plan.unreadable.len());
         progress(&ImportProgress::Started {
@@ -205,6 +206,7 @@ impl Workspace {
 
     /// Imports one file from disk.
     pub fn import_file(&mut self, path: &Path) -> Result<ImportOutcome, AppError> {
+        self.require(crate::access::Permission::Import)?;
         let shown = path.display().to_string();
         match read_input(path) {
             Ok(bytes) => self.import_bytes_at(&shown, path_file_name(path), &bytes),
@@ -218,6 +220,7 @@ impl Workspace {
         file_name: &str,
         bytes: &[u8],
     ) -> Result<ImportOutcome, AppError> {
+        self.require(crate::access::Permission::Import)?;
         self.import_bytes_at(file_name, file_name.to_owned(), bytes)
     }
 

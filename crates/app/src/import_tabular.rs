@@ -49,6 +49,7 @@ impl Workspace {
         path: &Path,
         options: &ImportOptions,
     ) -> Result<Vec<ImportOutcome>, AppError> {
+        self.require(crate::access::Permission::Import)?;
         let shown = path.display().to_string();
         let Some(name) = options.profile.as_deref() else {
             return Ok(vec![rejected(

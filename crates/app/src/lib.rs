@@ -6,6 +6,8 @@
 //! results leave as the plain DTOs of [`dto`], which are exported to TypeScript for the UI
 //! ([`bindings`]). This crate must never depend on tauri: `cargo tree -p folio-app` proves it.
 
+pub mod access;
+pub mod approvals;
 pub mod bindings;
 pub mod clock;
 pub mod coding;
@@ -13,6 +15,7 @@ pub mod coding_dto;
 pub mod credentials;
 pub mod demo;
 pub mod dto;
+pub mod dto_approvals;
 pub mod dto_gl;
 pub mod dto_import;
 pub mod duplicates;
@@ -23,6 +26,7 @@ pub mod gl;
 pub mod history;
 pub mod import;
 pub mod import_tabular;
+pub mod policy;
 pub mod profiles;
 pub mod rules;
 pub mod settings;
@@ -32,6 +36,7 @@ pub mod workspace;
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use coding_dto::*;
 pub use dto::*;
+pub use dto_approvals::*;
 pub use dto_gl::*;
 pub use dto_import::{DuplicateResolution, ProfileView};
 pub use error::{AppError, ErrorCode};

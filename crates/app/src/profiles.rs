@@ -74,6 +74,7 @@ impl Workspace {
 
     /// Checks and saves a profile (replacing one of the same name), audited.
     pub fn add_profile(&mut self, name: &str, text: &str) -> Result<ProfileView, AppError> {
+        self.require(crate::access::Permission::Import)?;
         check_name(name)?;
         let shown = view(name, text)?;
         let change = self.context.change();

@@ -336,6 +336,7 @@ impl Workspace {
     /// Puts the packs in `dir` in use (one audited change) and re-codes every open document
     /// with them; returns what changed, as `rules_diff` showed it.
     pub fn save_rules(&mut self, dir: &Path) -> Result<RulesDiffReport, AppError> {
+        self.require(crate::access::Permission::ManageRules)?;
         let packs = read_packs(dir)?;
         let edited = self.sources(rule_set(&packs)?)?;
         let current = self.sources(self.rule_set_in_use()?)?;

@@ -288,6 +288,16 @@ impl Worker<'_> {
                     ),
                 )
             })?;
+            // Segregation of duties, the approval's content and the period, once more.
+            if let Some(reason) = self.ws.send_refusal(entry.journal, &stored.journal)? {
+                refused.push((
+                    entry.journal,
+                    OutboxOutcome::Rejected {
+                        reason: format!("not sent: {reason}"),
+                    },
+                ));
+                continue;
+            }
             let problems = postable_problems(&stored.journal, &master);
             if problems.is_empty() {
                 ready.push((entry, stored.journal));
@@ -430,6 +440,7 @@ impl Workspace {
         options: SyncOptions,
         rng: &mut (dyn RngCore + Send),
     ) -> Result<SyncReport, AppError> {
+        self.require(crate::access::Permission::Sync)?;
         let runtime = runtime()?;
         let (threshold, open_for, max_open) = options.breaker;
         let worker = Worker {

@@ -86,7 +86,14 @@ impl Workspace {
         demo: bool,
         context: Context,
     ) -> Result<(Workspace, InitReport), AppError> {
-        let store = Store::create(dir, context.clock.now())?;
+        crate::access::check_user_name(&context.actor)?;
+        let mut store = Store::create(dir, context.clock.now())?;
+        // Bootstrap: whoever creates the workspace is its first admin.
+        store.add_user(
+            &context.actor,
+            crate::access::Role::Admin.as_str(),
+            &context.change(),
+        )?;
         let mut workspace = Workspace {
             store,
             context,
@@ -128,14 +135,27 @@ impl Workspace {
             workspace.store.save_master_data(&master, &change)?;
             settings::save_demo_settings(&mut workspace.store, &change)?;
             crate::rules::install_demo_coding(&mut workspace.store, &change, today)?;
-            for file in demo::demo_invoices(today) {
-                let outcome = workspace.import_bytes(&file.file_name, &file.bytes)?;
-                if let Some(id) = outcome.document_id {
-                    report.documents += 1;
-                    workspace.journal_draft(&id)?;
-                    report.journals += 1;
+            for (name, role) in demo::DEMO_USERS {
+                if workspace.store.user(name)?.is_none() {
+                    workspace.store.add_user(name, role.as_str(), &change)?;
                 }
             }
+            // The demo's invoices are imported and prepared by its clerk, so that its
+            // controllers can approve them.
+            let admin = std::mem::replace(&mut workspace.context.actor, demo::DEMO_CLERK.into());
+            let result = (|| -> Result<(), AppError> {
+                for file in demo::demo_invoices(today) {
+                    let outcome = workspace.import_bytes(&file.file_name, &file.bytes)?;
+                    if let Some(id) = outcome.document_id {
+                        report.documents += 1;
+                        workspace.journal_draft(&id)?;
+                        report.journals += 1;
+                    }
+                }
+                Ok(())
+            })();
+            workspace.context.actor = admin;
+            result?;
         }
         Ok((workspace, report))
     }
@@ -183,16 +203,57 @@ impl Workspace {
 
     /// The document's journal: the stored one if it is approved or later, otherwise a draft built
     /// afresh from the document and its current coding (persons, rules, history, fallbacks — see
-    /// [`crate::coding`]) and saved (one state change, audited).
+    /// [`crate::coding`]) and saved (one state change, audited). Whoever saves a draft becomes
+    /// one of its preparers; someone who may not code (a controller) sees the stored journal as
+    /// it was prepared, never a rebuilt one.
     pub fn journal_draft(&mut self, id: &str) -> Result<JournalView, AppError> {
         let id = parse_document_id(id)?;
-        if let Some(existing) = self.store.journal_for_document(id)?
+        let existing = self.store.journal_for_document(id)?;
+        if let Some(existing) = &existing
             && existing.journal.status.is_immutable()
         {
-            return self.journal_view(id, &existing, Vec::new());
+            return self.journal_view(id, existing, Vec::new());
+        }
+        if !self.may(crate::access::Permission::Code)? {
+            return match existing {
+                Some(existing) => self.journal_view(id, &existing, Vec::new()),
+                None => {
+                    self.store.get_document(id)?.ok_or_else(|| not_found(id))?;
+                    Err(self
+                        .require(crate::access::Permission::Code)
+                        .err()
+                        .unwrap_or_else(|| {
+                            AppError::new(
+                                ErrorCode::JournalNotBuildable,
+                                format!("{id} has no journal yet"),
+                            )
+                        }))
+                }
+            };
         }
         let sources = self.sources(self.rule_set_in_use()?)?;
         self.journal_draft_with(&sources, id)
+    }
+
+    /// Builds (or rebuilds) the journal draft of every document whose journal is not approved
+    /// yet (clerks and admins). Returns how many were built and the documents that could not be,
+    /// each with why.
+    pub fn journal_drafts_for_all(&mut self) -> Result<(u32, Vec<(String, String)>), AppError> {
+        self.require(crate::access::Permission::Code)?;
+        let sources = self.sources(self.rule_set_in_use()?)?;
+        let mut built = 0;
+        let mut failed = Vec::new();
+        for row in self.store.list_documents()?.into_iter().rev() {
+            if row.journal_status.is_some_and(|s| s.is_immutable()) {
+                continue;
+            }
+            match self.journal_draft_with(&sources, row.id) {
+                Ok(_) => built += 1,
+                Err(e) if e.code.is_workspace_error() => return Err(e),
+                Err(e) => failed.push((row.id.to_string(), e.to_string())),
+            }
+        }
+        Ok((built, failed))
     }
 
     /// [`Workspace::journal_draft`] with the coding sources loaded already.

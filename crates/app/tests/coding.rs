@@ -239,17 +239,16 @@ fn a_persons_correction_wins_is_audited_and_freezes_with_the_journal() {
     assert_eq!(refused.code, ErrorCode::InvalidInput);
     assert_eq!(refused.problems[0].code, "ACCOUNT_NOT_POSTABLE");
 
-    // Approving the journal freezes the coding.
+    // A journal on its way to the GL freezes the coding (an approved journal not yet sent is
+    // sent back to draft by an edit instead: see tests/integration/approvals.rs).
     let mut store = Store::open(&path).unwrap();
     let id: DocumentId = sakura.id.parse().unwrap();
     let stored = store.journal_for_document(id).unwrap().unwrap();
-    store
-        .set_journal_status(
-            stored.id,
-            JournalStatus::Approved,
-            &Change::new("boss", now()),
-        )
-        .unwrap();
+    for status in [JournalStatus::Approved, JournalStatus::Queued] {
+        store
+            .set_journal_status(stored.id, status, &Change::new("boss", now()))
+            .unwrap();
+    }
     let events = store.audit_events(Some(("document", &sakura.id))).unwrap();
     assert!(
         events

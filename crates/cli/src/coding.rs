@@ -154,7 +154,7 @@ fn print_json<T: Serialize>(value: &T) {
 }
 
 fn open(dir: &Path) -> Result<Workspace, AppError> {
-    Workspace::open(dir)
+    crate::open(dir)
 }
 
 /// Runs a coding command on the workspace in `dir` (`rules test` needs none).

@@ -117,7 +117,9 @@ pub fn approve(workspace: &mut Workspace, args: ApproveArgs) -> Result<ExitCode,
     } else {
         print_approvals(&outcomes);
     }
-    Ok(if outcomes.iter().any(|o| o.status != "queued") {
+    Ok(if outcomes.iter().any(|o| o.rule.is_some()) {
+        ExitCode::from(3)
+    } else if outcomes.iter().any(|o| o.status == "refused") {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
@@ -131,6 +133,12 @@ fn print_approvals(outcomes: &[ApproveOutcome]) {
                 "{}  {}  approved, queued for the GL as {reference}",
                 o.document_id,
                 o.journal_id.as_deref().unwrap_or("")
+            ),
+            None if o.status == "awaiting" => println!(
+                "{}  {}  approval recorded; waiting for more: {}",
+                o.document_id,
+                o.journal_id.as_deref().unwrap_or(""),
+                o.reason.as_deref().unwrap_or("")
             ),
             None => {
                 println!(

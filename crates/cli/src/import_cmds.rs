@@ -3,7 +3,7 @@
 //! `Workspace::{list_profiles, show_profile, add_profile, resolve_not_duplicate}`.
 
 use clap::{Args, Subcommand};
-use folio_app::{AppError, ErrorCode, ProfileView, Workspace};
+use folio_app::{AppError, ErrorCode, ProfileView};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -90,7 +90,7 @@ fn print_profile(p: &ProfileView, with_text: bool) {
 pub fn profiles(dir: &Path, args: ProfilesArgs) -> Result<ExitCode, AppError> {
     match args.command {
         ProfilesCommand::List { json } => {
-            let list = Workspace::open(dir)?.list_profiles()?;
+            let list = crate::open(dir)?.list_profiles()?;
             if json {
                 println!("{}", serde_json::json!(list));
             } else if list.is_empty() {
@@ -102,7 +102,7 @@ pub fn profiles(dir: &Path, args: ProfilesArgs) -> Result<ExitCode, AppError> {
             }
         }
         ProfilesCommand::Show { name, json } => {
-            let p = Workspace::open(dir)?.show_profile(&name)?;
+            let p = crate::open(dir)?.show_profile(&name)?;
             if json {
                 println!("{}", serde_json::json!(p));
             } else {
@@ -112,7 +112,7 @@ pub fn profiles(dir: &Path, args: ProfilesArgs) -> Result<ExitCode, AppError> {
         ProfilesCommand::Add { name, file, json } => {
             let text = std::fs::read_to_string(&file)
                 .map_err(|e| AppError::new(ErrorCode::Io, format!("{}: {e}", file.display())))?;
-            let p = Workspace::open(dir)?.add_profile(&name, &text)?;
+            let p = crate::open(dir)?.add_profile(&name, &text)?;
             if json {
                 println!("{}", serde_json::json!(p));
             } else {
@@ -139,7 +139,7 @@ pub fn duplicates(dir: &Path, args: DuplicatesArgs) -> Result<ExitCode, AppError
                     "say what was decided: --not-duplicate",
                 ));
             }
-            let resolution = Workspace::open(dir)?.resolve_not_duplicate(&id, &reason)?;
+            let resolution = crate::open(dir)?.resolve_not_duplicate(&id, &reason)?;
             if json {
                 println!("{}", serde_json::json!(resolution));
             } else {

@@ -3,8 +3,12 @@
 //! Every subcommand is a thin call into `folio_app`; this file only parses arguments, picks the
 //! workspace, and prints results for people (tables, a progress bar on a terminal) or for programs
 //! (`--json`, stable and documented in the README). Exit codes: 0 ok, 1 some input was rejected,
-//! 2 usage or workspace error.
+//! 2 usage or workspace error, 3 refused by a rule (role, segregation of duties, period lock).
+//!
+//! Who is working is `--as USER`, by default the OS user name (`USER`/`USERNAME`), read here at
+//! the edge and passed into the app, which checks what that user may do.
 
+mod approvals;
 mod coding;
 mod eval;
 mod eval_import;
@@ -14,10 +18,33 @@ mod import_cmds;
 mod output;
 
 use clap::{Parser, Subcommand};
-use folio_app::{AppError, Context, ErrorCode, ImportProgress, Workspace};
+use folio_app::{AppError, Context, ErrorCode, ImportProgress, SystemClock, Workspace};
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::{Arc, OnceLock};
+
+/// Who is working, set once from `--as` (or the OS user) before any command runs.
+static CONTEXT: OnceLock<Context> = OnceLock::new();
+
+fn context() -> Context {
+    CONTEXT.get().cloned().unwrap_or_else(|| Context {
+        actor: os_user(),
+        clock: Arc::new(SystemClock),
+    })
+}
+
+/// The OS user name, the default of `--as`.
+fn os_user() -> String {
+    std::env::var("USER")
+        .or_else(|_| std::env::var("USERNAME"))
+        .unwrap_or_else(|_| "unknown".to_owned())
+}
+
+/// Opens the workspace in `dir` as the user working.
+pub(crate) fn open(dir: &Path) -> Result<Workspace, AppError> {
+    Workspace::open_with(dir, context())
+}
 
 #[derive(Debug, Parser)]
 #[command(
@@ -29,6 +56,9 @@ struct Cli {
     /// The workspace folder (default: $FOLIO_WORKSPACE, else the OS data folder).
     #[arg(long, global = true, env = "FOLIO_WORKSPACE", value_name = "DIR")]
     workspace: Option<PathBuf>,
+    /// Who is working (a user of the workspace; default: the OS user name).
+    #[arg(long = "as", global = true, value_name = "USER")]
+    as_user: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -65,15 +95,32 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Build (or show) the document's journal draft.
+    /// Build (or show) the document's journal draft; with --all, build every open document's.
     Journal {
-        #[arg(value_name = "DOC")]
-        id: String,
+        #[arg(
+            value_name = "DOC",
+            required_unless_present = "all",
+            conflicts_with = "all"
+        )]
+        id: Option<String>,
+        /// Every document whose journal is not approved yet.
+        #[arg(long)]
+        all: bool,
         #[arg(long)]
         json: bool,
     },
-    /// Approve documents' journals and queue them for the general ledger.
+    /// Approve documents' journals (controllers); queued for the GL once the policy is met.
     Approve(gl::ApproveArgs),
+    /// Send a document's journal back to its preparer with a comment (controllers).
+    Reject(approvals::DecisionArgs),
+    /// Submit a document's journal for approval again after it was sent back (clerks).
+    Submit(approvals::DecisionArgs),
+    /// Where a document's journal stands: policy, approvals, preparers, decisions.
+    Approvals(approvals::StatusArgs),
+    /// Lock periods for posting (`--until DATE`), or show the locks.
+    Lock(approvals::LockArgs),
+    /// The workspace's users and roles.
+    Users(approvals::UsersArgs),
     /// Post the queued journals to the general ledger.
     Sync(gl::SyncArgs),
     /// The general ledger: connect, pull master data, show the API log.
@@ -100,6 +147,10 @@ fn main() -> ExitCode {
         | Command::Journal { json, .. } => *json,
         Command::Eval(args) => args.json(),
         Command::Approve(args) => args.json,
+        Command::Reject(args) | Command::Submit(args) => args.json,
+        Command::Approvals(args) => args.json,
+        Command::Lock(args) => args.json,
+        Command::Users(args) => args.json(),
         Command::Sync(args) => args.json,
         Command::Gl(args) => args.json(),
         Command::Coding(command) => command.json(),
@@ -121,12 +172,17 @@ fn main() -> ExitCode {
 
 fn exit_code_for(error: &AppError) -> u8 {
     match error.code {
+        ErrorCode::NotPermitted => 3,
         ErrorCode::JournalNotBuildable | ErrorCode::JournalImmutable => 1,
         _ => 2,
     }
 }
 
 fn run(cli: Cli) -> Result<ExitCode, AppError> {
+    let _ = CONTEXT.set(Context {
+        actor: cli.as_user.clone().unwrap_or_else(os_user),
+        clock: Arc::new(SystemClock),
+    });
     let dir = cli
         .workspace
         .or_else(folio_app::default_workspace_dir)
@@ -138,7 +194,7 @@ fn run(cli: Cli) -> Result<ExitCode, AppError> {
         })?;
     match cli.command {
         Command::Init { demo, json } => {
-            let (_, report) = Workspace::init(&dir, demo, Context::from_environment())?;
+            let (_, report) = Workspace::init(&dir, demo, context())?;
             output::init(&report, json);
             Ok(ExitCode::SUCCESS)
         }
@@ -147,7 +203,7 @@ fn run(cli: Cli) -> Result<ExitCode, AppError> {
             json,
             profile,
         } => {
-            let mut workspace = Workspace::open(&dir)?;
+            let mut workspace = open(&dir)?;
             let bar = (!json && std::io::stderr().is_terminal()).then(output::progress_bar);
             let mut on_progress = |event: &ImportProgress| {
                 if let ImportProgress::FileDone { outcome, .. } = event {
@@ -176,27 +232,60 @@ fn run(cli: Cli) -> Result<ExitCode, AppError> {
             })
         }
         Command::Documents { json } => {
-            let workspace = Workspace::open(&dir)?;
+            let workspace = open(&dir)?;
             output::documents(&workspace.list_documents()?, json);
             Ok(ExitCode::SUCCESS)
         }
         Command::Show { id, json } => {
-            let workspace = Workspace::open(&dir)?;
+            let workspace = open(&dir)?;
             output::document(&workspace.show_document(&id)?, json);
             Ok(ExitCode::SUCCESS)
         }
-        Command::Journal { id, json } => {
-            let mut workspace = Workspace::open(&dir)?;
+        Command::Journal {
+            id: Some(id), json, ..
+        } => {
+            let mut workspace = open(&dir)?;
             output::journal(&workspace.journal_draft(&id)?, json);
             Ok(ExitCode::SUCCESS)
         }
+        Command::Journal { id: None, json, .. } => {
+            let (built, failed) = open(&dir)?.journal_drafts_for_all()?;
+            if json {
+                let failed: Vec<_> = failed
+                    .iter()
+                    .map(|(doc, why)| serde_json::json!({ "document_id": doc, "error": why }))
+                    .collect();
+                println!(
+                    "{}",
+                    serde_json::json!({ "built": built, "failed": failed })
+                );
+            } else {
+                for (doc, why) in &failed {
+                    println!("{doc}  no journal: {why}");
+                }
+                println!(
+                    "{built} journal drafts built, {} documents without one.",
+                    failed.len()
+                );
+            }
+            Ok(if failed.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
         Command::Eval(args) => Ok(eval::run(args)),
-        Command::Approve(args) => gl::approve(&mut Workspace::open(&dir)?, args),
-        Command::Sync(args) => gl::sync(&mut Workspace::open(&dir)?, args),
-        Command::Gl(args) => gl::run(&mut Workspace::open(&dir)?, args),
+        Command::Approve(args) => gl::approve(&mut open(&dir)?, args),
+        Command::Sync(args) => gl::sync(&mut open(&dir)?, args),
+        Command::Gl(args) => gl::run(&mut open(&dir)?, args),
         Command::Coding(command) => coding::run(command, &dir),
         Command::Profiles(args) => import_cmds::profiles(&dir, args),
         Command::Duplicates(args) => import_cmds::duplicates(&dir, args),
-        Command::Export(args) => export::run(&Workspace::open(&dir)?, args),
+        Command::Export(args) => export::run(&open(&dir)?, args),
+        Command::Reject(args) => approvals::reject(&dir, args),
+        Command::Submit(args) => approvals::submit(&dir, args),
+        Command::Approvals(args) => approvals::status(&dir, args),
+        Command::Lock(args) => approvals::lock(&dir, args),
+        Command::Users(args) => approvals::users(&dir, args),
     }
 }

@@ -328,6 +328,7 @@ impl Store {
         let header = load_header(&tx, id)?
             .ok_or_else(|| StoreError::corrupt(format!("{id} vanished while being saved")))?;
         let after = load(&tx, header)?;
+        crate::approvals::add_preparer(&tx, id, &change.actor)?;
         debug_assert_eq!(i64::from(after.version), version);
         audit::append(
             &tx,
@@ -340,6 +341,22 @@ impl Store {
                 after: Some(audit_json(&after)?),
             },
         )?;
+        // An approval is bound to the content it was given for: a different content voids it.
+        let sha = crate::approvals::journal_content_sha256(&after.journal);
+        let stale = crate::approvals::decisions_of(&tx, id)?
+            .iter()
+            .any(|d| d.is_live() && d.decision != "reject" && d.content_sha256 != sha);
+        if stale {
+            crate::approvals::void_live(
+                &tx,
+                id,
+                &format!(
+                    "the journal was edited by {} after it was approved",
+                    change.actor
+                ),
+                change,
+            )?;
+        }
         tx.commit()?;
         Ok(id)
     }
@@ -450,6 +467,26 @@ pub(crate) fn change_status(
         },
     )?;
     Ok(())
+}
+
+/// The stored status of journal `id`.
+pub(crate) fn current_status_of(
+    conn: &Connection,
+    id: JournalId,
+) -> Result<JournalStatus, StoreError> {
+    load_header(conn, id)?
+        .ok_or_else(|| StoreError::NotFound {
+            what: id.to_string(),
+        })?
+        .status()
+}
+
+/// Journal `id` as stored.
+pub(crate) fn load_by_id(conn: &Connection, id: JournalId) -> Result<StoredJournal, StoreError> {
+    let header = load_header(conn, id)?.ok_or_else(|| StoreError::NotFound {
+        what: id.to_string(),
+    })?;
+    load(conn, header)
 }
 
 fn insert_header(

@@ -9,6 +9,7 @@
 //! tests and imports are reproducible) and commits the state change together with its audit event
 //! ([`audit`]) in one transaction: either both are there or neither is.
 
+pub mod approvals;
 pub mod audit;
 mod batch;
 pub mod blobs;
@@ -24,6 +25,9 @@ pub mod schema;
 mod settings;
 pub mod suggestions;
 
+pub use approvals::{
+    ApprovalProgress, ApprovalRequest, StoredDecision, StoredUser, journal_content_sha256,
+};
 pub use audit::AuditEvent;
 pub use blobs::{BlobRef, BlobStore};
 pub use documents::{

@@ -28,6 +28,8 @@ pub enum OutboxState {
     Posted,
     Rejected,
     Unknown,
+    /// Approved, then edited or rejected before it was ever sent: waits for the next approval.
+    Voided,
 }
 
 impl OutboxState {
@@ -38,12 +40,13 @@ impl OutboxState {
             OutboxState::Posted => "posted",
             OutboxState::Rejected => "rejected",
             OutboxState::Unknown => "unknown",
+            OutboxState::Voided => "voided",
         }
     }
 
     pub fn parse(text: &str) -> Option<OutboxState> {
         use OutboxState::*;
-        [Queued, Sending, Posted, Rejected, Unknown]
+        [Queued, Sending, Posted, Rejected, Unknown, Voided]
             .into_iter()
             .find(|s| s.as_str() == text)
     }
@@ -228,34 +231,25 @@ fn update(
 
 impl Store {
     /// Approves journal `id` (draft → approved; it must balance) and queues it for the GL under
-    /// `reference`, in one transaction with both audit events.
+    /// `reference`, in one transaction with its audit events: one approval by `change.actor` as a
+    /// controller under a policy of one approver (see [`Store::record_approval`]).
     pub fn approve_and_queue(
         &mut self,
         id: JournalId,
         reference: &str,
         change: &Change,
     ) -> Result<(), StoreError> {
-        let at = timestamp(change.at);
-        let tx = self.begin()?;
-        change_status(&tx, id, JournalStatus::Approved, change)?;
-        tx.execute(
-            "INSERT INTO outbox (journal_id, reference, state, attempts, next_attempt_at, \
-             queued_at, updated_at) VALUES (?1, ?2, 'queued', 0, ?3, ?3, ?3)",
-            params![id.0, reference, at],
-        )?;
-        let entry = load(&tx, id)?;
-        audit::append(
-            &tx,
-            change,
-            NewEvent {
-                action: "outbox.queued",
-                entity: "outbox",
-                entity_id: &id.to_string(),
-                before: None,
-                after: Some(audit::to_json(&entry)?),
+        let progress = self.record_approval(
+            id,
+            &crate::approvals::ApprovalRequest {
+                role: "controller".into(),
+                required: 1,
+                reference: reference.to_owned(),
+                policy: "one approver".into(),
             },
+            change,
         )?;
-        tx.commit()?;
+        debug_assert!(progress.queued);
         Ok(())
     }
 
@@ -448,4 +442,83 @@ impl Store {
             )
             .collect()
     }
+}
+
+/// Queues journal `id` (just approved) under `reference`: a new entry, or the voided entry of an
+/// earlier approval of the same journal (never sent, so its reference is still unused).
+pub(crate) fn queue(
+    conn: &Connection,
+    id: JournalId,
+    reference: &str,
+    change: &Change,
+) -> Result<(), StoreError> {
+    let at = timestamp(change.at);
+    let existing = conn
+        .query_row(&format!("{SELECT} WHERE journal_id = ?1"), [id.0], read_row)
+        .optional()?
+        .map(OutboxRow::entry)
+        .transpose()?;
+    match existing {
+        None => {
+            conn.execute(
+                "INSERT INTO outbox (journal_id, reference, state, attempts, next_attempt_at, \
+                 queued_at, updated_at) VALUES (?1, ?2, 'queued', 0, ?3, ?3, ?3)",
+                params![id.0, reference, at],
+            )?;
+            let entry = load(conn, id)?;
+            audit::append(
+                conn,
+                change,
+                NewEvent {
+                    action: "outbox.queued",
+                    entity: "outbox",
+                    entity_id: &id.to_string(),
+                    before: None,
+                    after: Some(audit::to_json(&entry)?),
+                },
+            )?;
+        }
+        Some(before) if before.state == OutboxState::Voided => {
+            let mut after = before.clone();
+            after.state = OutboxState::Queued;
+            after.next_attempt_at = change.at;
+            after.updated_at = change.at;
+            after.last_error = None;
+            update(conn, &before, &after, "outbox.queued", change)?;
+        }
+        Some(before) => {
+            return Err(StoreError::InvalidTransition {
+                journal: id.to_string(),
+                from: "approved",
+                to: "queued",
+                reason: format!("it is in the outbox already ({})", before.state.as_str()),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Voids the outbox entry of journal `id`, if it has one that was never sent.
+pub(crate) fn void(
+    conn: &Connection,
+    id: JournalId,
+    reason: &str,
+    change: &Change,
+) -> Result<(), StoreError> {
+    let existing = conn
+        .query_row(&format!("{SELECT} WHERE journal_id = ?1"), [id.0], read_row)
+        .optional()?
+        .map(OutboxRow::entry)
+        .transpose()?;
+    if let Some(before) = existing
+        && before.state == OutboxState::Queued
+        && before.attempts == 0
+    {
+        let mut after = before.clone();
+        after.state = OutboxState::Voided;
+        after.last_error = Some(reason.to_owned());
+        after.updated_at = change.at;
+        update(conn, &before, &after, "outbox.voided", change)?;
+    }
+    Ok(())
 }

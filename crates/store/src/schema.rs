@@ -75,6 +75,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0005_outbox.sql",
         sql: include_str!("../migrations/0005_outbox.sql"),
     },
+    Migration {
+        version: 6,
+        name: "0006_approvals.sql",
+        sql: include_str!("../migrations/0006_approvals.sql"),
+    },
 ];
 
 /// The schema version this build of Folio writes and understands.

@@ -1,4 +1,4 @@
--- user_version = 5
+-- user_version = 6
 
 CREATE TABLE accounts (
     code     TEXT PRIMARY KEY NOT NULL CHECK (code <> ''),
@@ -253,6 +253,50 @@ CREATE TABLE history_lines (
 
 CREATE INDEX history_lines_supplier ON history_lines (supplier_key);
 
+CREATE TABLE journal_decisions (
+    id             INTEGER PRIMARY KEY,
+    journal_id     INTEGER NOT NULL REFERENCES journals (id),
+    decision       TEXT NOT NULL CHECK (decision IN ('submit', 'approve', 'reject')),
+    actor          TEXT NOT NULL CHECK (actor <> ''),
+    role           TEXT NOT NULL CHECK (role <> ''),
+    at             TEXT NOT NULL CHECK (at GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]*Z'),
+    content_sha256 TEXT NOT NULL
+                   CHECK (length(content_sha256) = 64 AND content_sha256 NOT GLOB '*[^0-9a-f]*'),
+    comment        TEXT NOT NULL,
+    voided_at      TEXT,
+    voided_by      TEXT,
+    voided_reason  TEXT,
+    CHECK ((voided_at IS NULL) = (voided_reason IS NULL) AND (voided_at IS NULL) = (voided_by IS NULL))
+) STRICT;
+
+CREATE INDEX journal_decisions_journal ON journal_decisions (journal_id);
+
+CREATE TRIGGER journal_decisions_no_delete
+BEFORE DELETE ON journal_decisions
+BEGIN
+    SELECT RAISE(ABORT, 'decisions are never deleted');
+END;
+
+CREATE TRIGGER journal_decisions_only_voided_once
+BEFORE UPDATE ON journal_decisions
+WHEN OLD.voided_at IS NOT NULL
+  OR NEW.id IS NOT OLD.id OR NEW.journal_id IS NOT OLD.journal_id
+  OR NEW.decision IS NOT OLD.decision OR NEW.actor IS NOT OLD.actor OR NEW.role IS NOT OLD.role
+  OR NEW.at IS NOT OLD.at OR NEW.content_sha256 IS NOT OLD.content_sha256
+  OR NEW.comment IS NOT OLD.comment
+BEGIN
+    SELECT RAISE(ABORT, 'a decision is never changed, only voided once');
+END;
+
+CREATE TRIGGER journal_decisions_preparer_never_approves
+BEFORE INSERT ON journal_decisions
+WHEN NEW.decision = 'approve'
+ AND EXISTS (SELECT 1 FROM journal_preparers
+             WHERE journal_id = NEW.journal_id AND actor = NEW.actor)
+BEGIN
+    SELECT RAISE(ABORT, 'segregation of duties: the preparer of a journal never approves it');
+END;
+
 CREATE TABLE journal_lines (
     journal_id      INTEGER NOT NULL REFERENCES journals (id),
     line_no         INTEGER NOT NULL CHECK (line_no >= 1),
@@ -297,6 +341,18 @@ WHEN (SELECT status FROM journals WHERE id = OLD.journal_id) IS NOT 'draft'
   OR (SELECT status FROM journals WHERE id = NEW.journal_id) IS NOT 'draft'
 BEGIN
     SELECT RAISE(ABORT, 'journal is approved (or later) and immutable: its lines cannot change');
+END;
+
+CREATE TABLE journal_preparers (
+    journal_id INTEGER NOT NULL REFERENCES journals (id),
+    actor      TEXT NOT NULL CHECK (actor <> ''),
+    PRIMARY KEY (journal_id, actor)
+) STRICT;
+
+CREATE TRIGGER journal_preparers_no_delete
+BEFORE DELETE ON journal_preparers
+BEGIN
+    SELECT RAISE(ABORT, 'who prepared a journal is never forgotten');
 END;
 
 CREATE TABLE journals (
@@ -350,13 +406,13 @@ BEGIN
     SELECT RAISE(ABORT, 'journal status change not allowed by the lifecycle (draft -> approved -> queued -> posted | rejected; approved -> draft; rejected -> draft)');
 END;
 
-CREATE TABLE outbox (
+CREATE TABLE "outbox" (
     journal_id      INTEGER PRIMARY KEY REFERENCES journals (id),
     reference       TEXT NOT NULL UNIQUE
                     CHECK (length(reference) BETWEEN 4 AND 20 AND reference GLOB 'F*-*'
                            AND reference NOT GLOB '*[^0-9A-Z-]*'),
     state           TEXT NOT NULL
-                    CHECK (state IN ('queued', 'sending', 'posted', 'rejected', 'unknown')),
+                    CHECK (state IN ('queued', 'sending', 'posted', 'rejected', 'unknown', 'voided')),
     attempts        INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
     next_attempt_at TEXT NOT NULL CHECK (next_attempt_at GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]*Z'),
     last_error      TEXT,
@@ -364,7 +420,8 @@ CREATE TABLE outbox (
     receipt         TEXT,
     queued_at       TEXT NOT NULL CHECK (queued_at GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]*Z'),
     updated_at      TEXT NOT NULL CHECK (updated_at GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]*Z'),
-    CHECK (state <> 'posted' OR (gl_id IS NOT NULL AND gl_id <> ''))
+    CHECK (state <> 'posted' OR (gl_id IS NOT NULL AND gl_id <> '')),
+    CHECK (state <> 'voided' OR attempts = 0)
 ) STRICT;
 
 CREATE INDEX outbox_due ON outbox (state, next_attempt_at);
@@ -386,6 +443,13 @@ CREATE TRIGGER outbox_reference_never_changes
 BEFORE UPDATE OF reference, journal_id ON outbox
 BEGIN
     SELECT RAISE(ABORT, 'an outbox entry keeps its journal and reference');
+END;
+
+CREATE TRIGGER outbox_void_only_unsent
+BEFORE UPDATE OF state ON outbox
+WHEN NEW.state = 'voided' AND NOT (OLD.state IN ('queued', 'voided') AND OLD.attempts = 0)
+BEGIN
+    SELECT RAISE(ABORT, 'only an outbox entry that was never sent can be voided');
 END;
 
 CREATE TABLE periods (
@@ -469,6 +533,20 @@ CREATE TABLE tax_codes (
     input_account  TEXT,
     output_account TEXT
 ) STRICT;
+
+CREATE TABLE users (
+    name     TEXT PRIMARY KEY NOT NULL
+             CHECK (name <> '' AND length(name) <= 64 AND name NOT GLOB '*[^A-Za-z0-9._@-]*'),
+    role     TEXT NOT NULL CHECK (role IN ('clerk', 'controller', 'admin')),
+    added_at TEXT NOT NULL CHECK (added_at GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]*Z'),
+    added_by TEXT NOT NULL CHECK (added_by <> '')
+) STRICT;
+
+CREATE TRIGGER users_no_delete
+BEFORE DELETE ON users
+BEGIN
+    SELECT RAISE(ABORT, 'users are never deleted: the audit log names them');
+END;
 
 CREATE TABLE vendors (
     code            TEXT PRIMARY KEY NOT NULL CHECK (code <> ''),

@@ -89,7 +89,9 @@ fn workspace(bin: &Path, dir: &Path, n: usize) -> Result<PathBuf> {
         }
     }
     folio(bin, &ws, &["import", &inbox.display().to_string()])?;
-    folio(bin, &ws, &["approve", "--all"])?;
+    // Prepared by the demo's clerk, approved by one of its controllers.
+    folio(bin, &ws, &["--as", "clerk", "journal", "--all"])?;
+    folio(bin, &ws, &["--as", "controller", "approve", "--all"])?;
     Ok(ws)
 }
 

@@ -53,11 +53,14 @@ pub fn bean_check(ledger: &Path) -> Result<()> {
     Ok(())
 }
 
-/// The demo's acceptance: approve every journal, post them to the workspace's ledger file, and
-/// have `bean-check` accept it.
+/// The demo's acceptance: approve every journal (as the demo's controller), post them to the
+/// workspace's ledger file, and have `bean-check` accept it.
 pub fn post_demo(folio: &Path, workspace: &Path) -> Result<()> {
     ensure()?;
-    for args in [&["approve", "--all"][..], &["sync", "--once"][..]] {
+    for args in [
+        &["--as", "controller", "approve", "--all"][..],
+        &["sync", "--once"][..],
+    ] {
         run_cmd(
             Command::new(folio)
                 .arg("--workspace")

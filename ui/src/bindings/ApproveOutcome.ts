@@ -10,6 +10,15 @@ export type ApproveOutcome = { document_id: string, journal_id: string | null,
  */
 reference: string | null, 
 /**
- * `queued` or `refused`.
+ * `queued` (approved and on its way to the GL), `awaiting` (the approval is recorded, the
+ * policy asks for more approvers) or `refused`.
  */
-status: string, reason: string | null, problems: Array<Problem>, };
+status: string, reason: string | null, 
+/**
+ * When refused by a rule (`ROLE-APPROVE`, `SOD-PREPARER`, `PERIOD-LOCKED`, …): its name.
+ */
+rule: string | null, 
+/**
+ * Distinct approvals for the journal's content so far, and how many its policy needs.
+ */
+approvals: number, required: number, problems: Array<Problem>, };

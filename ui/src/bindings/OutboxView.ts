@@ -5,7 +5,7 @@
  */
 export type OutboxView = { journal_id: string, reference: string, 
 /**
- * `queued`, `sending`, `posted`, `rejected` or `unknown`.
+ * `queued`, `sending`, `posted`, `rejected`, `unknown` or `voided`.
  */
 state: string, attempts: number, gl_id: string | null, receipt: string | null, 
 /**

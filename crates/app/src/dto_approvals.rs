@@ -1,0 +1,67 @@
+//! What the users, approval and audit use cases return (exported to TypeScript with the other
+//! DTOs, so that the desktop can show who is working and why an action was refused).
+
+use serde::Serialize;
+use ts_rs::TS;
+
+/// A user of the workspace.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct UserView {
+    pub name: String,
+    /// `clerk`, `controller` or `admin`.
+    pub role: String,
+    /// RFC 3339; absent for the "who is working" answer.
+    pub added_at: Option<String>,
+    pub added_by: Option<String>,
+}
+
+/// One decision about a journal: a submission, an approval or a rejection.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct DecisionView {
+    pub journal_id: String,
+    /// `submit`, `approve` or `reject`.
+    pub decision: String,
+    pub actor: String,
+    pub role: String,
+    /// RFC 3339.
+    pub at: String,
+    /// SHA-256 of the journal content the decision was given for.
+    pub content_sha256: String,
+    pub comment: String,
+    /// When it stopped counting (an edit after approval, a rejection), by whom and why.
+    pub voided_at: Option<String>,
+    pub voided_by: Option<String>,
+    pub voided_reason: Option<String>,
+}
+
+/// Where a document's journal stands in its approval.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct ApprovalStatusView {
+    pub document_id: String,
+    pub journal_id: String,
+    /// The journal's status.
+    pub status: String,
+    /// SHA-256 of its content now.
+    pub content_sha256: String,
+    /// Distinct controllers the policy asks for, and why.
+    pub required: u32,
+    pub policy: String,
+    /// Whose approvals count for the content as it is now.
+    pub approvers: Vec<String>,
+    /// Everyone who saved a version of the journal (they may not approve it).
+    pub preparers: Vec<String>,
+    /// When it was sent back and not yet edited or resubmitted: the comment.
+    pub returned: Option<String>,
+    /// Problems with its date: a locked or closed period.
+    pub period_problems: Vec<folio_domain::Problem>,
+    pub decisions: Vec<DecisionView>,
+}
+
+/// The local period lock.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct LockView {
+    /// Journals dated on or before this day are locked (YYYY-MM-DD), if set.
+    pub until: Option<String>,
+    /// The GL's closed periods from the last master-data pull.
+    pub closed_periods: Vec<String>,
+}

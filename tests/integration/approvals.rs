@@ -1,0 +1,369 @@
+//! Approvals, roles and segregation of duties on the demo workspace, end to end:
+//!
+//! * a clerk cannot approve (and the CLI exits 3 naming the rule); strangers cannot work;
+//! * a controller cannot approve what they prepared, and the sync worker refuses it again;
+//! * a journal whose policy asks for two approvers needs two different controllers;
+//! * an edit after approval voids it (back to draft, with the reason, audited); a rejection sends
+//!   it back to the clerk until it is edited or submitted again;
+//! * a locked period (local lock date, or closed in the GL) refuses approval and posting.
+
+use folio_app::{CodeLineRequest, Context, ErrorCode, SyncOptions, SystemClock, Workspace};
+use folio_tests::{folio, stdout};
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use rusqlite::Connection;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+fn context(actor: &str) -> Context {
+    Context {
+        actor: actor.into(),
+        clock: Arc::new(SystemClock),
+    }
+}
+
+/// A demo workspace created by `admin`: the demo's clerk prepared every journal.
+fn demo(dir: &Path) -> PathBuf {
+    let path = dir.join("ws");
+    Workspace::init(&path, true, context("admin")).unwrap();
+    path
+}
+
+fn open(ws: &Path, actor: &str) -> Workspace {
+    Workspace::open_with(ws, context(actor)).unwrap()
+}
+
+fn rng() -> StdRng {
+    StdRng::seed_from_u64(7)
+}
+
+/// The demo document whose number starts with `prefix`.
+fn doc(ws: &Path, prefix: &str) -> String {
+    open(ws, "admin")
+        .list_documents()
+        .unwrap()
+        .into_iter()
+        .find(|d| d.number.starts_with(prefix))
+        .unwrap_or_else(|| panic!("no demo document {prefix}"))
+        .id
+}
+
+/// The rule a refusal names, checking that it is a refusal that names it.
+fn rule(e: &folio_app::AppError) -> String {
+    assert_eq!(e.code, ErrorCode::NotPermitted, "{e}");
+    let rule = e.problems[0].code.clone();
+    assert!(e.message.contains(&rule), "{e}");
+    rule
+}
+
+/// Recodes line 1 of `document` to another expense account, as `actor`.
+fn edit(ws: &Path, actor: &str, document: &str, account: &str) {
+    open(ws, actor)
+        .code_line(&CodeLineRequest {
+            document_id: document.into(),
+            line: 1,
+            account: Some(account.into()),
+            learn: false,
+            ..CodeLineRequest::default()
+        })
+        .unwrap();
+}
+
+fn outbox_state(ws: &Path, document: &str) -> String {
+    let db = Connection::open(ws.join("folio.sqlite")).unwrap();
+    db.query_row(
+        "SELECT o.state FROM outbox o JOIN journals j ON j.id = o.journal_id \
+         WHERE j.document_id = ?1",
+        [document.trim_start_matches("DOC-").parse::<i64>().unwrap()],
+        |r| r.get(0),
+    )
+    .unwrap()
+}
+
+#[test]
+fn a_clerk_cannot_approve_and_every_refusal_exits_3_naming_its_rule() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("ws");
+    assert!(
+        folio(&ws, &["--as", "admin", "init", "--demo"])
+            .status
+            .success()
+    );
+    let cases: [(&[&str], &str); 4] = [
+        (&["--as", "clerk", "approve", "DOC-1"], "ROLE-APPROVE"),
+        (
+            &["--as", "clerk", "reject", "DOC-1", "--comment", "x"],
+            "ROLE-REJECT",
+        ),
+        (&["--as", "stranger", "journal", "--all"], "USER-UNKNOWN"),
+        (
+            &["--as", "clerk", "users", "add", "eve", "--role", "admin"],
+            "ROLE-USERS",
+        ),
+    ];
+    for (args, rule) in cases {
+        let out = folio(&ws, args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(3), "{args:?}: {stderr}");
+        assert!(stderr.contains(rule), "{args:?}: {stderr}");
+    }
+    let added = folio(
+        &ws,
+        &["--as", "admin", "users", "add", "dan", "--role", "clerk"],
+    );
+    assert!(added.status.success());
+    let users: serde_json::Value = serde_json::from_str(&stdout(&folio(
+        &ws,
+        &["--as", "dan", "users", "list", "--json"],
+    )))
+    .unwrap();
+    let roles: Vec<(String, String)> = users
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| {
+            (
+                u["name"].as_str().unwrap().to_owned(),
+                u["role"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    for user in [
+        ("admin", "admin"),
+        ("clerk", "clerk"),
+        ("controller", "controller"),
+        ("controller2", "controller"),
+        ("dan", "clerk"),
+    ] {
+        assert!(roles.contains(&(user.0.into(), user.1.into())), "{roles:?}");
+    }
+    let approved = folio(&ws, &["--as", "controller", "approve", "DOC-1", "--json"]);
+    assert!(approved.status.success());
+    let outcomes: serde_json::Value = serde_json::from_str(&stdout(&approved)).unwrap();
+    assert_eq!(outcomes[0]["status"], "queued", "{outcomes}");
+}
+
+#[test]
+fn a_controller_cannot_approve_what_they_prepared_not_even_in_the_sync_worker() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = demo(dir.path());
+    let document = doc(&ws, "NB-");
+    // Dan codes the journal as a clerk, then becomes a controller.
+    open(&ws, "admin").add_user("dan", "clerk").unwrap();
+    edit(&ws, "dan", &document, "4950");
+    open(&ws, "admin")
+        .set_user_role("dan", "controller")
+        .unwrap();
+    let e = open(&ws, "dan")
+        .approve_document(&document, &mut rng())
+        .unwrap_err();
+    assert_eq!(rule(&e), "SOD-PREPARER");
+    assert!(e.message.contains("dan prepared"), "{e}");
+    // The store refuses it too, whatever the app says.
+    let db = Connection::open(ws.join("folio.sqlite")).unwrap();
+    let journal: i64 = db
+        .query_row(
+            "SELECT max(id) FROM journals WHERE document_id = ?1",
+            [document.trim_start_matches("DOC-").parse::<i64>().unwrap()],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let raw = db.execute(
+        "INSERT INTO journal_decisions (journal_id, decision, actor, role, at, content_sha256, \
+         comment) VALUES (?1, 'approve', 'dan', 'controller', '2026-01-01T00:00:00Z', ?2, '')",
+        rusqlite::params![journal, "0".repeat(64)],
+    );
+    assert!(
+        raw.unwrap_err()
+            .to_string()
+            .contains("segregation of duties"),
+        "the trigger refuses an approval by a preparer"
+    );
+
+    // Another controller approves; if the approver turns out to be a preparer before sending
+    // (here: a record written behind Folio's back), the worker refuses to send it.
+    let outcome = open(&ws, "controller")
+        .approve_document(&document, &mut rng())
+        .unwrap();
+    assert_eq!(outcome.status, "queued");
+    db.execute(
+        "INSERT INTO journal_preparers (journal_id, actor) VALUES (?1, 'controller')",
+        [journal],
+    )
+    .unwrap();
+    let report = open(&ws, "controller")
+        .sync(SyncOptions::default(), &mut rng())
+        .unwrap();
+    assert_eq!((report.posted, report.rejected), (0, 1), "{report:?}");
+    let reason = report.exceptions[0].last_error.clone().unwrap();
+    assert!(reason.contains("SOD-PREPARER"), "{reason}");
+    assert!(
+        !std::fs::read_to_string(ws.join("ledger.beancount"))
+            .unwrap_or_default()
+            .contains("folio_ref"),
+        "nothing reached the GL"
+    );
+}
+
+#[test]
+fn a_two_approver_journal_needs_two_different_controllers() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = demo(dir.path());
+    let document = doc(&ws, "NB-");
+    let supplier = open(&ws, "admin").show_document(&document).unwrap();
+    let policy = format!(
+        "default_approvers = 1\n\n[[rule]]\nname = \"vendor under review\"\nvendor = \"{}\"\n\
+         approvers = 2\n",
+        supplier.summary.supplier_name
+    );
+    std::fs::write(ws.join("policies.toml"), policy).unwrap();
+
+    let first = open(&ws, "controller")
+        .approve_document(&document, &mut rng())
+        .unwrap();
+    assert_eq!(
+        (first.status.as_str(), first.approvals, first.required),
+        ("awaiting", 1, 2),
+        "{first:?}"
+    );
+    assert!(first.reason.unwrap().contains("vendor under review"));
+    let again = open(&ws, "controller")
+        .approve_document(&document, &mut rng())
+        .unwrap_err();
+    assert_eq!(rule(&again), "SOD-DISTINCT");
+    let second = open(&ws, "controller2")
+        .approve_document(&document, &mut rng())
+        .unwrap();
+    assert_eq!((second.status.as_str(), second.approvals), ("queued", 2));
+    let status = open(&ws, "admin").approval_status(&document).unwrap();
+    assert_eq!(status.approvers, ["controller", "controller2"]);
+    assert_eq!(status.preparers, ["clerk"]);
+
+    // A broken policy is refused, naming its line and field.
+    std::fs::write(
+        ws.join("policies.toml"),
+        "[[rule]]\nname = \"big\"\nabove = \"lots\"\napprovers = 2\n",
+    )
+    .unwrap();
+    let other = doc(&ws, "RW-");
+    let e = open(&ws, "controller")
+        .approve_document(&other, &mut rng())
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::InvalidInput);
+    assert!(
+        e.message.contains("policies.toml line 3") && e.message.contains("above"),
+        "{e}"
+    );
+}
+
+#[test]
+fn an_edit_after_approval_voids_it_and_a_rejection_goes_back_to_the_clerk() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = demo(dir.path());
+    let document = doc(&ws, "NB-");
+    let approved = open(&ws, "controller")
+        .approve_document(&document, &mut rng())
+        .unwrap();
+    assert_eq!(approved.status, "queued");
+    let before = open(&ws, "admin").approval_status(&document).unwrap();
+
+    // The clerk recodes a line: the approval is void, the journal is a draft again.
+    edit(&ws, "clerk", &document, "4950");
+    let after = open(&ws, "admin").approval_status(&document).unwrap();
+    assert_eq!(after.status, "draft");
+    assert!(after.approvers.is_empty(), "{after:?}");
+    assert_ne!(after.content_sha256, before.content_sha256);
+    let voided = &after.decisions[0];
+    assert_eq!(voided.decision, "approve");
+    let reason = voided.voided_reason.as_deref().unwrap();
+    assert!(
+        reason.contains("edited by clerk after approval") && reason.contains("account 4950"),
+        "{reason}"
+    );
+    assert_eq!(outbox_state(&ws, &document), "voided");
+    let store = folio_store::Store::open(&ws).unwrap();
+    let events = store
+        .audit_events(Some(("journal", &after.journal_id)))
+        .unwrap();
+    assert!(
+        events
+            .iter()
+            .any(|e| e.action == "journal.approvals_voided" && e.actor == "clerk"),
+        "{events:?}"
+    );
+
+    // Rejected with a comment: back to the clerk until edited or submitted again.
+    let rejected = open(&ws, "controller")
+        .reject_document(&document, "cost centre should be CC-200")
+        .unwrap();
+    assert_eq!(rejected.decision, "reject");
+    let e = open(&ws, "controller2")
+        .approve_document(&document, &mut rng())
+        .unwrap_err();
+    assert_eq!(rule(&e), "APPROVAL-RETURNED");
+    assert!(e.message.contains("cost centre should be CC-200"), "{e}");
+    open(&ws, "clerk")
+        .submit_document(&document, "checked: CC-100 is right")
+        .unwrap();
+    let approved = open(&ws, "controller2")
+        .approve_document(&document, &mut rng())
+        .unwrap();
+    assert_eq!(approved.status, "queued");
+    assert_eq!(outbox_state(&ws, &document), "queued");
+    let report = open(&ws, "controller")
+        .sync(SyncOptions::default(), &mut rng())
+        .unwrap();
+    assert_eq!(report.posted, 1, "{report:?}");
+}
+
+#[test]
+fn a_locked_period_refuses_approval_and_posting() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = demo(dir.path());
+    let first = doc(&ws, "NB-");
+    let second = doc(&ws, "RW-");
+    open(&ws, "controller")
+        .approve_document(&first, &mut rng())
+        .unwrap();
+    let date = open(&ws, "admin").journal_draft(&first).unwrap().date;
+
+    // Clerks do not lock periods; a controller does.
+    let e = open(&ws, "clerk").lock_periods(&date).unwrap_err();
+    assert_eq!(rule(&e), "ROLE-LOCK");
+    open(&ws, "controller").lock_periods(&date).unwrap();
+
+    // Approved before the lock: refused by the sync, never sent.
+    let report = open(&ws, "controller")
+        .sync(SyncOptions::default(), &mut rng())
+        .unwrap();
+    assert_eq!((report.posted, report.rejected), (0, 1), "{report:?}");
+    let reason = report.exceptions[0].last_error.clone().unwrap();
+    assert!(
+        reason.contains("PERIOD-LOCKED") && reason.contains(&format!("lock date {date}")),
+        "{reason}"
+    );
+    // Not approved at all while locked.
+    let second_date = open(&ws, "admin").journal_draft(&second).unwrap().date;
+    let mut ctl = open(&ws, "controller");
+    ctl.lock_periods(&second_date).unwrap();
+    let e = ctl.approve_document(&second, &mut rng()).unwrap_err();
+    assert_eq!(rule(&e), "PERIOD-LOCKED");
+    assert!(e.problems.iter().any(|p| p.code == "PERIOD_LOCKED"), "{e}");
+
+    // The GL's closed periods count too.
+    ctl.lock_periods("2000-01-01").unwrap();
+    let db = Connection::open(ws.join("folio.sqlite")).unwrap();
+    db.execute(
+        "UPDATE periods SET closed = 1 WHERE start_date <= ?1 AND end_date >= ?1",
+        [&second_date],
+    )
+    .unwrap();
+    let e = ctl.approve_document(&second, &mut rng()).unwrap_err();
+    assert_eq!(rule(&e), "PERIOD-LOCKED");
+    assert!(
+        e.problems
+            .iter()
+            .any(|p| p.code == "PERIOD_CLOSED" && p.message.contains("closed")),
+        "{e}"
+    );
+}
