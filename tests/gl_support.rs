@@ -186,6 +186,7 @@ pub fn outgoing(tag: &str, n: u32) -> Outgoing {
     Outgoing {
         reference: JournalRef::new(tag, i64::from(n)).expect("reference"),
         journal: journal(n),
+        audit_head: None,
     }
 }
 

@@ -367,3 +367,172 @@ fn a_locked_period_refuses_approval_and_posting() {
         "{e}"
     );
 }
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// Runs SQL on a workspace's database with the sqlite3 shell, as someone tampering would.
+fn sqlite3(ws: &Path, sql: &str) {
+    let out = std::process::Command::new("/usr/bin/sqlite3")
+        .arg(ws.join("folio.sqlite"))
+        .arg(sql)
+        .output()
+        .expect("the sqlite3 shell runs");
+    assert!(
+        out.status.success(),
+        "{sql}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn verify(ws: &Path, extra: &[&str]) -> (Option<i32>, serde_json::Value) {
+    let mut args = vec!["audit", "verify", "--json"];
+    args.extend_from_slice(extra);
+    let out = folio(ws, &args);
+    (
+        out.status.code(),
+        serde_json::from_str(&stdout(&out)).unwrap(),
+    )
+}
+
+#[test]
+fn audit_verify_holds_after_import_approve_sync_and_names_the_tampered_event() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("ws");
+    assert!(
+        folio(&ws, &["--as", "admin", "init", "--demo"])
+            .status
+            .success()
+    );
+    let approved = folio(&ws, &["--as", "controller", "approve", "--all"]);
+    assert!(approved.status.success());
+    let synced = folio(&ws, &["--as", "controller", "sync", "--once", "--json"]);
+    let report: serde_json::Value = serde_json::from_str(&stdout(&synced)).unwrap();
+    assert_eq!(report["posted"], 26, "{report}");
+
+    let (code, ok) = verify(&ws, &[]);
+    assert_eq!(code, Some(0), "{ok}");
+    assert_eq!(ok["ok"], true);
+    let head_seq = ok["head_seq"].as_i64().unwrap();
+    assert!(
+        ok["events"].as_i64().unwrap() == head_seq && head_seq > 100,
+        "{ok}"
+    );
+
+    // Every posted entry carries the head at the time of posting; it verifies.
+    let ledger = std::fs::read_to_string(ws.join("ledger.beancount")).unwrap();
+    let heads: Vec<&str> = ledger
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("folio_audit: \""))
+        .map(|v| v.trim_end_matches('"'))
+        .collect();
+    assert_eq!(heads.len(), 26, "{ledger}");
+    let gl_head = heads[0];
+    let (code, report) = verify(&ws, &["--head", gl_head]);
+    assert_eq!(code, Some(0), "{report}");
+
+    // The events of the run, by action: imports, suggestions, approvals, posting attempts and
+    // receipts are all in the chain, with who did them.
+    let store = folio_store::Store::open(&ws).unwrap();
+    let events = store.audit_events(None).unwrap();
+    for (action, actor) in [
+        ("document.import", "clerk"),
+        ("suggestions.refresh", "clerk"),
+        ("journal.create", "clerk"),
+        ("journal.approve", "controller"),
+        ("outbox.sending", "controller"),
+        ("outbox.posted", "controller"),
+    ] {
+        assert!(
+            events
+                .iter()
+                .any(|e| e.action == action && e.actor == actor),
+            "no {action} by {actor}"
+        );
+    }
+    let posted = events.iter().find(|e| e.action == "outbox.posted").unwrap();
+    assert!(
+        posted.before_json.is_some() && posted.after_json.as_ref().unwrap().contains("receipt")
+    );
+    let approval = events
+        .iter()
+        .find(|e| e.action == "journal.approve")
+        .unwrap()
+        .seq;
+    drop(store);
+
+    // Altered with the sqlite3 shell (after dropping the trigger that forbids it): that event.
+    let altered = dir.path().join("altered");
+    copy_dir(&ws, &altered);
+    sqlite3(
+        &altered,
+        &format!(
+            "DROP TRIGGER audit_events_no_update; \
+             UPDATE audit_events SET actor = 'mallory' WHERE seq = {approval};"
+        ),
+    );
+    let (code, broken) = verify(&altered, &[]);
+    assert_eq!(code, Some(1), "{broken}");
+    assert_eq!(broken["ok"], false);
+    assert_eq!(broken["first_bad_event"], approval, "{broken}");
+    assert!(
+        broken["event"]
+            .as_str()
+            .is_some_and(|e| e.contains("journal.approve") && e.ends_with("by mallory")),
+        "{broken}"
+    );
+    let human = stdout(&folio(&altered, &["audit", "verify"]));
+    assert!(
+        human.contains(&format!("broken at event {approval}")),
+        "{human}"
+    );
+
+    // Removed: that event, named as missing.
+    let removed = dir.path().join("removed");
+    copy_dir(&ws, &removed);
+    sqlite3(
+        &removed,
+        &format!(
+            "DROP TRIGGER audit_events_no_delete; DELETE FROM audit_events WHERE seq = {approval};"
+        ),
+    );
+    let (code, broken) = verify(&removed, &[]);
+    assert_eq!(code, Some(1), "{broken}");
+    assert_eq!(broken["first_bad_event"], approval, "{broken}");
+    assert!(
+        broken["reason"].as_str().unwrap().contains("missing"),
+        "{broken}"
+    );
+
+    // The tail cut off: the chain alone still holds, the head kept in the GL does not.
+    let (gl_seq, _) = gl_head.split_once('-').unwrap();
+    let cut = dir.path().join("cut");
+    copy_dir(&ws, &cut);
+    sqlite3(
+        &cut,
+        &format!(
+            "DROP TRIGGER audit_events_no_delete; DELETE FROM audit_events WHERE seq >= {gl_seq};"
+        ),
+    );
+    assert_eq!(verify(&cut, &[]).0, Some(0));
+    let (code, broken) = verify(&cut, &["--head", gl_head]);
+    assert_eq!(code, Some(1), "{broken}");
+    assert_eq!(broken["first_bad_event"].to_string(), gl_seq, "{broken}");
+    assert!(
+        broken["reason"]
+            .as_str()
+            .unwrap()
+            .contains("tail was removed"),
+        "{broken}"
+    );
+}

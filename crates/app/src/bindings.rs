@@ -47,6 +47,7 @@ pub fn generate() -> Result<BTreeMap<String, String>, String> {
         DecisionView::export_all(&cfg)?;
         ApprovalStatusView::export_all(&cfg)?;
         LockView::export_all(&cfg)?;
+        AuditVerifyReport::export_all(&cfg)?;
         Ok(())
     })();
     let files = result

@@ -65,3 +65,23 @@ pub struct LockView {
     /// The GL's closed periods from the last master-data pull.
     pub closed_periods: Vec<String>,
 }
+
+/// What `folio audit verify` found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct AuditVerifyReport {
+    /// True when the whole chain holds (and the head given, if any, is in it).
+    pub ok: bool,
+    /// Events checked.
+    #[ts(type = "number")]
+    pub events: u64,
+    /// The last event now.
+    #[ts(type = "number")]
+    pub head_seq: i64,
+    pub head_hash: String,
+    /// The first event that was altered or removed.
+    #[ts(type = "number | null")]
+    pub first_bad_event: Option<i64>,
+    /// That event as it reads now (time, action, entity, actor), if it is still there.
+    pub event: Option<String>,
+    pub reason: Option<String>,
+}

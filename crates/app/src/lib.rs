@@ -8,6 +8,7 @@
 
 pub mod access;
 pub mod approvals;
+pub mod audit;
 pub mod bindings;
 pub mod clock;
 pub mod coding;

@@ -315,6 +315,12 @@ impl Worker<'_> {
         let ids: Vec<JournalId> = ready.iter().map(|(e, _)| e.journal).collect();
         let change = self.ws.context.change();
         let marked = self.ws.store.outbox_mark_sending(&ids, &change)?;
+        // The chain's head now (it includes the marking): a copy goes into each entry's metadata.
+        let audit_head = self
+            .ws
+            .store
+            .audit_head()?
+            .map(|(seq, hash)| format!("{seq}-{hash}"));
         let mut journals: BTreeMap<JournalId, folio_domain::Journal> =
             ready.into_iter().map(|(e, j)| (e.journal, j)).collect();
         let mut tasks = tokio::task::JoinSet::new();
@@ -325,6 +331,7 @@ impl Worker<'_> {
                     outgoing.push(Outgoing {
                         reference: reference(entry)?,
                         journal,
+                        audit_head: audit_head.clone(),
                     });
                 }
             }

@@ -9,6 +9,7 @@
 //! the edge and passed into the app, which checks what that user may do.
 
 mod approvals;
+mod audit;
 mod coding;
 mod eval;
 mod eval_import;
@@ -121,6 +122,8 @@ enum Command {
     Lock(approvals::LockArgs),
     /// The workspace's users and roles.
     Users(approvals::UsersArgs),
+    /// The audit trail: verify the hash chain, export a period for an auditor.
+    Audit(audit::AuditArgs),
     /// Post the queued journals to the general ledger.
     Sync(gl::SyncArgs),
     /// The general ledger: connect, pull master data, show the API log.
@@ -151,6 +154,7 @@ fn main() -> ExitCode {
         Command::Approvals(args) => args.json,
         Command::Lock(args) => args.json,
         Command::Users(args) => args.json(),
+        Command::Audit(args) => args.json(),
         Command::Sync(args) => args.json,
         Command::Gl(args) => args.json(),
         Command::Coding(command) => command.json(),
@@ -287,5 +291,6 @@ fn run(cli: Cli) -> Result<ExitCode, AppError> {
         Command::Approvals(args) => approvals::status(&dir, args),
         Command::Lock(args) => approvals::lock(&dir, args),
         Command::Users(args) => approvals::users(&dir, args),
+        Command::Audit(args) => audit::run(&dir, args),
     }
 }

@@ -119,6 +119,10 @@ impl GlError {
 pub struct Outgoing {
     pub reference: JournalRef,
     pub journal: Journal,
+    /// The head of Folio's audit chain when the journal was sent (`SEQ-HASH`), written into the
+    /// entry's metadata (`folio_audit`) so that a copy of the head lives outside the workspace:
+    /// a rewrite or truncation of the audit log is detectable against it.
+    pub audit_head: Option<String>,
 }
 
 /// Proof that an entry is in the GL: the GL's own id for it and what the GL said.

@@ -122,7 +122,12 @@ fn split_url(url: &str) -> (String, Option<String>) {
 }
 
 /// The JSON entry Fava's `add_entries` reads.
-fn entry_json(journal: &Journal, reference: &JournalRef, chart: &Chart) -> Value {
+fn entry_json(
+    journal: &Journal,
+    reference: &JournalRef,
+    audit_head: Option<&str>,
+    chart: &Chart,
+) -> Value {
     let postings: Vec<Value> = journal
         .lines
         .iter()
@@ -144,13 +149,17 @@ fn entry_json(journal: &Journal, reference: &JournalRef, chart: &Chart) -> Value
             })
         })
         .collect();
+    let mut meta = json!({ "folio_ref": reference.as_str() });
+    if let Some(head) = audit_head {
+        meta["folio_audit"] = Value::String(head.to_owned());
+    }
     json!({
         "t": "Transaction",
         "date": journal.date.to_string(),
         "flag": "*",
         "payee": "",
         "narration": journal.memo.replace(['\n', '\r'], " "),
-        "meta": { "folio_ref": reference.as_str() },
+        "meta": meta,
         "tags": [],
         "links": [],
         "postings": postings,
@@ -418,7 +427,14 @@ impl Inner {
         if !to_write.is_empty() {
             let entries: Vec<Value> = to_write
                 .iter()
-                .map(|o| entry_json(&o.journal, &o.reference, &self.chart))
+                .map(|o| {
+                    entry_json(
+                        &o.journal,
+                        &o.reference,
+                        o.audit_head.as_deref(),
+                        &self.chart,
+                    )
+                })
                 .collect();
             let url = self.api("add_entries").await?;
             self.http

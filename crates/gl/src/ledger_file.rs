@@ -238,9 +238,12 @@ impl Inner {
             entries.push('\n');
             line += 1;
             written.insert(out.reference.as_str(), line + 1);
-            let entry = ledger_text::beancount(&out.journal, &out.reference, &|code| {
-                self.chart.name_or_code(code)
-            });
+            let entry = ledger_text::beancount_with_head(
+                &out.journal,
+                &out.reference,
+                out.audit_head.as_deref(),
+                &|code| self.chart.name_or_code(code),
+            );
             line += entry.matches('\n').count();
             entries.push_str(&entry);
         }

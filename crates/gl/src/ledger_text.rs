@@ -109,12 +109,25 @@ pub fn beancount(
     reference: &JournalRef,
     account_name: &dyn Fn(&str) -> String,
 ) -> String {
-    let header = format!(
+    beancount_with_head(journal, reference, None, account_name)
+}
+
+/// [`beancount`] with the audit chain's head at posting time as `folio_audit` metadata.
+pub fn beancount_with_head(
+    journal: &Journal,
+    reference: &JournalRef,
+    audit_head: Option<&str>,
+    account_name: &dyn Fn(&str) -> String,
+) -> String {
+    let mut header = format!(
         "{} * \"{}\"\n  folio_ref: \"{}\"\n",
         journal.date,
         escape(&journal.memo),
         reference
     );
+    if let Some(head) = audit_head {
+        header.push_str(&format!("  folio_audit: \"{}\"\n", escape(head)));
+    }
     header + &postings(journal, "  ", account_name, TagStyle::BeancountMeta)
 }
 
@@ -124,8 +137,26 @@ pub fn hledger(
     reference: &JournalRef,
     account_name: &dyn Fn(&str) -> String,
 ) -> String {
+    hledger_with_head(journal, reference, None, account_name)
+}
+
+/// [`hledger`] with the audit chain's head at posting time as a `folio_audit:` tag.
+pub fn hledger_with_head(
+    journal: &Journal,
+    reference: &JournalRef,
+    audit_head: Option<&str>,
+    account_name: &dyn Fn(&str) -> String,
+) -> String {
     let memo = journal.memo.replace(['\n', '\r', ';'], " ");
-    let header = format!("{} * {memo}  ; folio_ref:{reference}\n", journal.date);
+    let mut header = format!("{} * {memo}  ; folio_ref:{reference}", journal.date);
+    if let Some(head) = audit_head {
+        let head: String = head
+            .chars()
+            .filter(|c| !matches!(c, ',' | ';' | '\n' | '\r' | ' '))
+            .collect();
+        header.push_str(&format!(", folio_audit:{head}"));
+    }
+    header.push('\n');
     header + &postings(journal, "    ", account_name, TagStyle::HledgerComment)
 }
 

@@ -255,6 +255,19 @@ impl Store {
         raw.into_iter().map(RawEvent::into_event).collect()
     }
 
+    /// Event `seq` as stored, if there is one.
+    pub fn audit_event(&self, seq: i64) -> Result<Option<AuditEvent>, StoreError> {
+        let sql = format!(
+            "SELECT {} FROM audit_events WHERE seq = ?1",
+            RawEvent::COLUMNS
+        );
+        self.conn()
+            .query_row(&sql, [seq], RawEvent::from_row)
+            .optional()?
+            .map(RawEvent::into_event)
+            .transpose()
+    }
+
     /// The last event's `(seq, hash)`: keep a copy elsewhere (a report, a GL posting memo) to be
     /// able to detect a rewrite of the whole chain later.
     pub fn audit_head(&self) -> Result<Option<(i64, String)>, StoreError> {
@@ -287,6 +300,7 @@ impl Store {
             if event.seq != expected_seq {
                 return Err(StoreError::AuditBreak {
                     seq: event.seq,
+                    first: expected_seq,
                     reason: format!(
                         "expected event {expected_seq} here: events {expected_seq} to {} are \
                          missing",
@@ -297,17 +311,25 @@ impl Store {
             if event.prev_hash != expected_prev {
                 return Err(StoreError::AuditBreak {
                     seq: event.seq,
-                    reason: "its link to the previous event does not match that event's hash \
-                             (an earlier event was changed or removed)"
-                        .into(),
+                    first: event.seq - 1,
+                    reason: format!(
+                        "event {}: its link to the previous event does not match event {}'s hash \
+                         (event {} was changed and its hash rewritten, or removed)",
+                        event.seq,
+                        event.seq - 1,
+                        event.seq - 1
+                    ),
                 });
             }
             if event.fields().hash() != event.hash {
                 return Err(StoreError::AuditBreak {
                     seq: event.seq,
-                    reason: "its content does not match its hash (it was changed after it was \
-                             written)"
-                        .into(),
+                    first: event.seq,
+                    reason: format!(
+                        "event {}'s content does not match its hash (it was changed after it was \
+                         written)",
+                        event.seq
+                    ),
                 });
             }
             expected_prev = event.hash;

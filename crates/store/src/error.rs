@@ -58,9 +58,14 @@ pub enum StoreError {
     #[error("the workspace data is corrupt: {what}")]
     Corrupt { what: String },
 
-    /// The audit log's hash chain does not hold at event `seq`.
-    #[error("the audit log is broken at event {seq}: {reason}")]
-    AuditBreak { seq: i64, reason: String },
+    /// The audit log's hash chain does not hold at event `seq`; `first` is the first event that
+    /// was altered or removed (`seq` itself, the one before it, or the first of a gap).
+    #[error("the audit log is broken: event {first} was altered or removed ({reason})")]
+    AuditBreak {
+        seq: i64,
+        first: i64,
+        reason: String,
+    },
 }
 
 impl StoreError {

@@ -137,7 +137,9 @@ fn tampering_is_detected_at_the_event_that_was_changed() {
         let (dir, store) = workspace();
         tamper(dir.path(), sql);
         match store.verify_audit_chain() {
-            Err(StoreError::AuditBreak { seq: at, reason }) => {
+            Err(StoreError::AuditBreak {
+                seq: at, reason, ..
+            }) => {
                 assert_eq!(at, *seq, "{sql}: {reason}");
                 let expected = match *kind {
                     "content" => "does not match its hash",

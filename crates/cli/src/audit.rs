@@ -1,0 +1,74 @@
+//! `folio audit verify|export` and `folio replay`: parsing and printing around the app's audit
+//! use cases.
+
+use clap::{Args, Subcommand};
+use folio_app::{AppError, AuditVerifyReport};
+use std::path::Path;
+use std::process::ExitCode;
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    #[command(subcommand)]
+    pub command: AuditCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Walk the audit chain and name the first event that was altered or removed (exit code 1).
+    Verify {
+        /// A copy of the head kept outside (a posted entry's folio_audit, SEQ-HASH): it must
+        /// still be in the chain.
+        #[arg(long, value_name = "SEQ-HASH")]
+        head: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+impl AuditArgs {
+    pub fn json(&self) -> bool {
+        match &self.command {
+            AuditCommand::Verify { json, .. } => *json,
+        }
+    }
+}
+
+fn print_verify(r: &AuditVerifyReport) {
+    if r.ok {
+        println!(
+            "The audit log holds: {} events, head {}-{}.",
+            r.events, r.head_seq, r.head_hash
+        );
+        return;
+    }
+    println!(
+        "The audit log is broken at event {}: {}",
+        r.first_bad_event.unwrap_or_default(),
+        r.reason.as_deref().unwrap_or("")
+    );
+    if let Some(e) = &r.event {
+        println!("  event {}: {e}", r.first_bad_event.unwrap_or_default());
+    }
+}
+
+pub fn run(dir: &Path, args: AuditArgs) -> Result<ExitCode, AppError> {
+    let workspace = crate::open(dir)?;
+    match args.command {
+        AuditCommand::Verify { head, json } => {
+            let report = workspace.verify_audit(head.as_deref())?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&report).unwrap_or_default()
+                );
+            } else {
+                print_verify(&report);
+            }
+            Ok(if report.ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
+    }
+}
