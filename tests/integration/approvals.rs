@@ -536,3 +536,123 @@ fn audit_verify_holds_after_import_approve_sync_and_names_the_tampered_event() {
         "{broken}"
     );
 }
+
+#[test]
+fn an_audit_export_of_a_demo_month_is_plain_files_whose_manifest_sha256sum_checks() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("ws");
+    assert!(
+        folio(&ws, &["--as", "admin", "init", "--demo"])
+            .status
+            .success()
+    );
+    assert!(
+        folio(&ws, &["--as", "controller", "approve", "--all"])
+            .status
+            .success()
+    );
+    assert!(
+        folio(&ws, &["--as", "controller", "sync", "--once"])
+            .status
+            .success()
+    );
+    let journal: serde_json::Value =
+        serde_json::from_str(&stdout(&folio(&ws, &["journal", "DOC-1", "--json"]))).unwrap();
+    let period = journal["date"].as_str().unwrap()[..7].to_owned();
+    let out = dir.path().join("evidence");
+    let exported = folio(
+        &ws,
+        &[
+            "--as",
+            "admin",
+            "audit",
+            "export",
+            "--period",
+            &period,
+            out.to_str().unwrap(),
+            "--json",
+        ],
+    );
+    assert!(
+        exported.status.success(),
+        "{}",
+        String::from_utf8_lossy(&exported.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_str(&stdout(&exported)).unwrap();
+    let documents = report["documents"].as_u64().unwrap();
+    assert!(documents > 0 && report["receipts"] == documents, "{report}");
+
+    let check = || {
+        std::process::Command::new("sha256sum")
+            .args(["-c", "--strict", "MANIFEST"])
+            .current_dir(&out)
+            .output()
+            .expect("sha256sum runs")
+    };
+    let checked = check();
+    assert!(
+        checked.status.success(),
+        "{}{}",
+        stdout(&checked),
+        String::from_utf8_lossy(&checked.stderr)
+    );
+    let listed = stdout(&checked)
+        .lines()
+        .filter(|l| l.ends_with(": OK"))
+        .count();
+    assert_eq!(listed as u64, report["files"].as_u64().unwrap());
+
+    // Plain files: the originals are the documents as received, the CSVs say who did what.
+    let documents_csv = std::fs::read_to_string(out.join("documents.csv")).unwrap();
+    let doc1 = documents_csv
+        .lines()
+        .find(|l| l.starts_with("DOC-1,"))
+        .expect("DOC-1 is in its month");
+    let cells: Vec<&str> = doc1.split(',').collect();
+    let original = std::fs::read(out.join(cells[8])).unwrap();
+    let store = folio_store::Store::open(&ws).unwrap();
+    let stored = store
+        .get_document("DOC-1".parse().unwrap())
+        .unwrap()
+        .unwrap();
+    assert_eq!(cells[9], stored.original.sha256);
+    assert_eq!(
+        original,
+        store.blobs().get(&stored.original.sha256).unwrap()
+    );
+    let approvals = std::fs::read_to_string(out.join("approvals.csv")).unwrap();
+    assert!(
+        approvals
+            .lines()
+            .any(|l| l.starts_with("JNL-1,approve,controller,controller,"))
+    );
+    let receipts = std::fs::read_to_string(out.join("gl_receipts.csv")).unwrap();
+    assert!(
+        receipts
+            .lines()
+            .any(|l| l.starts_with("JNL-1,") && l.contains(",posted,"))
+    );
+    let chain = std::fs::read_to_string(out.join("audit_chain.txt")).unwrap();
+    assert!(chain.contains("held"), "{chain}");
+    for line in std::fs::read_to_string(out.join("audit_events.jsonl"))
+        .unwrap()
+        .lines()
+    {
+        let event: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert!(event["hash"].as_str().unwrap().len() == 64);
+    }
+
+    // A changed file fails the check, naming it.
+    std::fs::write(
+        out.join("approvals.csv"),
+        approvals.replace("controller", "ctrl"),
+    )
+    .unwrap();
+    let checked = check();
+    assert!(!checked.status.success());
+    assert!(
+        stdout(&checked).contains("approvals.csv: FAILED"),
+        "{}",
+        stdout(&checked)
+    );
+}

@@ -9,6 +9,7 @@
 pub mod access;
 pub mod approvals;
 pub mod audit;
+pub mod audit_export;
 pub mod bindings;
 pub mod clock;
 pub mod coding;
@@ -34,6 +35,7 @@ pub mod settings;
 pub mod sync;
 pub mod workspace;
 
+pub use audit_export::AuditExportReport;
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use coding_dto::*;
 pub use dto::*;

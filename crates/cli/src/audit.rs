@@ -2,8 +2,8 @@
 //! use cases.
 
 use clap::{Args, Subcommand};
-use folio_app::{AppError, AuditVerifyReport};
-use std::path::Path;
+use folio_app::{AppError, AuditExportReport, AuditVerifyReport};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Debug, Args)]
@@ -23,12 +23,24 @@ pub enum AuditCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Write a month's originals, coding decisions, journals, approvals, GL receipts and audit
+    /// events as plain files with a SHA-256 MANIFEST (`sha256sum -c MANIFEST` checks it).
+    Export {
+        /// The month, YYYY-MM (by journal date; by issue date without a journal).
+        #[arg(long, value_name = "YYYY-MM")]
+        period: String,
+        /// A new folder.
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 impl AuditArgs {
     pub fn json(&self) -> bool {
         match &self.command {
-            AuditCommand::Verify { json, .. } => *json,
+            AuditCommand::Verify { json, .. } | AuditCommand::Export { json, .. } => *json,
         }
     }
 }
@@ -51,6 +63,14 @@ fn print_verify(r: &AuditVerifyReport) {
     }
 }
 
+fn print_export(r: &AuditExportReport) {
+    println!(
+        "Exported {} to {}: {} documents, {} journal versions, {} decisions, {} GL receipts, {} \
+         audit events; {} files in MANIFEST (check with `sha256sum -c MANIFEST` there).",
+        r.period, r.dir, r.documents, r.journals, r.approvals, r.receipts, r.audit_events, r.files
+    );
+}
+
 pub fn run(dir: &Path, args: AuditArgs) -> Result<ExitCode, AppError> {
     let workspace = crate::open(dir)?;
     match args.command {
@@ -69,6 +89,18 @@ pub fn run(dir: &Path, args: AuditArgs) -> Result<ExitCode, AppError> {
             } else {
                 ExitCode::from(1)
             })
+        }
+        AuditCommand::Export { period, dir, json } => {
+            let report = workspace.audit_export(&period, &dir)?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&report).unwrap_or_default()
+                );
+            } else {
+                print_export(&report);
+            }
+            Ok(ExitCode::SUCCESS)
         }
     }
 }
