@@ -656,3 +656,86 @@ fn an_audit_export_of_a_demo_month_is_plain_files_whose_manifest_sha256sum_check
         stdout(&checked)
     );
 }
+
+#[test]
+fn replay_re_derives_with_the_rule_version_stored_and_shows_what_today_would_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = demo(dir.path());
+    let document = open(&ws, "admin")
+        .list_documents()
+        .unwrap()
+        .into_iter()
+        .find(|d| d.number.starts_with("TC-") && d.lines == 2)
+        .unwrap()
+        .id;
+    let replay = open(&ws, "admin").replay(&document).unwrap();
+    assert!(replay.same, "{replay:#?}");
+    assert!(replay.changes.is_empty(), "{replay:#?}");
+    assert!(
+        replay
+            .fields
+            .iter()
+            .any(|f| f.source == "rule" && f.field == "account" && f.status == "same"),
+        "{replay:#?}"
+    );
+
+    // Approved (so its coding is frozen), then the rule pack changes: the trade-fair rule now
+    // books to 4660.
+    open(&ws, "controller")
+        .approve_document(&document, &mut rng())
+        .unwrap();
+    let edited = dir.path().join("rules");
+    let source = folio_tests::repo_root().join("rules/default");
+    copy_dir(&source, &edited);
+    let pack = edited.join("pack.toml");
+    let text = std::fs::read_to_string(&pack).unwrap();
+    let old_rule = "when.description.words = [\"trade fair\", \"conference badge\", \"salon\", \"messe\"]\nthen.account = \"4600\"";
+    assert!(
+        text.contains(old_rule),
+        "the demo pack's trade-fair rule moved"
+    );
+    std::fs::write(
+        &pack,
+        text.replacen(old_rule, &old_rule.replace("\"4600\"", "\"4660\""), 1),
+    )
+    .unwrap();
+    open(&ws, "admin").save_rules(&edited).unwrap();
+
+    let replay = open(&ws, "admin").replay(&document).unwrap();
+    assert_ne!(replay.rule_packs_then, replay.rule_packs_now);
+    assert!(
+        replay.same,
+        "re-derived with the pack version stored: {replay:#?}"
+    );
+    let rule_accounts: Vec<_> = replay
+        .fields
+        .iter()
+        .filter(|f| f.source == "rule" && f.field == "account")
+        .collect();
+    assert!(!rule_accounts.is_empty());
+    for f in rule_accounts {
+        assert_eq!(
+            (f.value.as_str(), f.status.as_str()),
+            ("4600", "same"),
+            "{f:?}"
+        );
+    }
+    let accounts: Vec<_> = replay
+        .changes
+        .iter()
+        .filter(|c| c.field == "account")
+        .collect();
+    assert!(!accounts.is_empty(), "{replay:#?}");
+    for c in accounts {
+        assert_eq!(
+            (c.then_value.as_str(), c.today_value.as_deref()),
+            ("4600", Some("4660")),
+            "{c:?}"
+        );
+    }
+    let cli = stdout(&folio(&ws, &["--as", "controller", "replay", &document]));
+    assert!(
+        cli.contains("same result") && cli.contains("-> 4660 (rule)"),
+        "{cli}"
+    );
+}

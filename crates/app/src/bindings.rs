@@ -48,6 +48,7 @@ pub fn generate() -> Result<BTreeMap<String, String>, String> {
         ApprovalStatusView::export_all(&cfg)?;
         LockView::export_all(&cfg)?;
         AuditVerifyReport::export_all(&cfg)?;
+        ReplayView::export_all(&cfg)?;
         crate::audit_export::AuditExportReport::export_all(&cfg)?;
         Ok(())
     })();

@@ -85,3 +85,55 @@ pub struct AuditVerifyReport {
     pub event: Option<String>,
     pub reason: Option<String>,
 }
+
+/// One stored suggestion, replayed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct ReplayField {
+    pub line: u32,
+    /// `account`, `dimension:cost_centre`, `tax_code`, `split`.
+    pub field: String,
+    /// `person`, `rule`, `model` or `fixed`.
+    pub source: String,
+    /// The value stored.
+    pub value: String,
+    /// Decimal string, 0 to 1.
+    pub confidence: String,
+    /// `same` (re-derived with the versions stored, the same value came out), `different`,
+    /// `recorded` (a person's decision) or `not re-derived` (see the view's notes for why).
+    pub status: String,
+    /// What the re-derivation gave, when there was one.
+    pub replayed: Option<String>,
+    pub made_at: String,
+    pub made_by: String,
+}
+
+/// A field today's rules and model would decide differently.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct ReplayChange {
+    pub line: u32,
+    pub field: String,
+    pub then_value: String,
+    pub then_source: String,
+    pub today_value: Option<String>,
+    pub today_source: Option<String>,
+}
+
+/// What `folio replay DOC` found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct ReplayView {
+    pub document_id: String,
+    /// When the suggestions replayed were made.
+    pub suggested_at: String,
+    /// The rule packs in use then and now (`pack version+hash`).
+    pub rule_packs_then: Vec<String>,
+    pub rule_packs_now: Vec<String>,
+    pub model_then: Option<String>,
+    pub model_now: Option<String>,
+    /// True when everything re-derived came out the same.
+    pub same: bool,
+    pub fields: Vec<ReplayField>,
+    /// What today's rules and model would change.
+    pub changes: Vec<ReplayChange>,
+    /// What could not be re-derived, and why.
+    pub notes: Vec<String>,
+}

@@ -30,6 +30,7 @@ pub mod import;
 pub mod import_tabular;
 pub mod policy;
 pub mod profiles;
+pub mod replay;
 pub mod rules;
 pub mod settings;
 pub mod sync;

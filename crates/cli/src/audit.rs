@@ -2,7 +2,7 @@
 //! use cases.
 
 use clap::{Args, Subcommand};
-use folio_app::{AppError, AuditExportReport, AuditVerifyReport};
+use folio_app::{AppError, AuditExportReport, AuditVerifyReport, ReplayView};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -69,6 +69,84 @@ fn print_export(r: &AuditExportReport) {
          audit events; {} files in MANIFEST (check with `sha256sum -c MANIFEST` there).",
         r.period, r.dir, r.documents, r.journals, r.approvals, r.receipts, r.audit_events, r.files
     );
+}
+
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    #[arg(value_name = "DOC")]
+    pub document: String,
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn print_replay(r: &ReplayView) {
+    println!(
+        "{}: suggestions of {} replayed with the rule packs then ({}) and the model then ({}).",
+        r.document_id,
+        r.suggested_at,
+        if r.rule_packs_then.is_empty() {
+            "none".to_owned()
+        } else {
+            r.rule_packs_then.join(", ")
+        },
+        r.model_then.as_deref().unwrap_or("none")
+    );
+    for f in &r.fields {
+        let replayed = match (&f.replayed, f.status.as_str()) {
+            (Some(v), "different") => format!("different: now {v}"),
+            _ => f.status.clone(),
+        };
+        println!(
+            "  line {} {:<24} {:<6} {:<14} {:>5}  {replayed}",
+            f.line, f.field, f.source, f.value, f.confidence
+        );
+    }
+    println!(
+        "{}",
+        if r.same {
+            "Re-derived: the same result."
+        } else {
+            "Re-derived: a DIFFERENT result (see above)."
+        }
+    );
+    for n in &r.notes {
+        println!("  note: {n}");
+    }
+    if r.changes.is_empty() {
+        println!(
+            "Today's rules ({}) and model would change nothing.",
+            r.rule_packs_now.join(", ")
+        );
+    } else {
+        println!(
+            "Today's rules ({}) and model would change:",
+            r.rule_packs_now.join(", ")
+        );
+        for c in &r.changes {
+            println!(
+                "  line {} {}: {} ({}) -> {} ({})",
+                c.line,
+                c.field,
+                c.then_value,
+                c.then_source,
+                c.today_value.as_deref().unwrap_or("(nothing)"),
+                c.today_source.as_deref().unwrap_or("-")
+            );
+        }
+    }
+}
+
+pub fn replay(dir: &Path, args: ReplayArgs) -> Result<ExitCode, AppError> {
+    let view = crate::open(dir)?.replay(&args.document)?;
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&view).unwrap_or_default()
+        );
+    } else {
+        print_replay(&view);
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 pub fn run(dir: &Path, args: AuditArgs) -> Result<ExitCode, AppError> {

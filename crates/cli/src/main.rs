@@ -124,6 +124,9 @@ enum Command {
     Users(approvals::UsersArgs),
     /// The audit trail: verify the hash chain, export a period for an auditor.
     Audit(audit::AuditArgs),
+    /// Re-derive a document's coding suggestions with the rule and model versions stored with
+    /// them, then show what today's rules and model would change.
+    Replay(audit::ReplayArgs),
     /// Post the queued journals to the general ledger.
     Sync(gl::SyncArgs),
     /// The general ledger: connect, pull master data, show the API log.
@@ -155,6 +158,7 @@ fn main() -> ExitCode {
         Command::Lock(args) => args.json,
         Command::Users(args) => args.json(),
         Command::Audit(args) => args.json(),
+        Command::Replay(args) => args.json,
         Command::Sync(args) => args.json,
         Command::Gl(args) => args.json(),
         Command::Coding(command) => command.json(),
@@ -292,5 +296,6 @@ fn run(cli: Cli) -> Result<ExitCode, AppError> {
         Command::Lock(args) => approvals::lock(&dir, args),
         Command::Users(args) => approvals::users(&dir, args),
         Command::Audit(args) => audit::run(&dir, args),
+        Command::Replay(args) => audit::replay(&dir, args),
     }
 }

@@ -80,6 +80,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0006_approvals.sql",
         sql: include_str!("../migrations/0006_approvals.sql"),
     },
+    Migration {
+        version: 7,
+        name: "0007_rule_pack_archive.sql",
+        sql: include_str!("../migrations/0007_rule_pack_archive.sql"),
+    },
 ];
 
 /// The schema version this build of Folio writes and understands.

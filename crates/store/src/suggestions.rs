@@ -356,6 +356,51 @@ impl Store {
             .collect()
     }
 
+    /// The text of pack `pack_id` whose content hash starts with `hash_prefix` (as suggestions
+    /// name it: `1.0.0+3f2a9c01b7de`), from every pack ever put in use (migration 0007).
+    pub fn archived_rule_pack(
+        &self,
+        pack_id: &str,
+        hash_prefix: &str,
+    ) -> Result<Option<StoredRulePack>, StoreError> {
+        if hash_prefix.is_empty() || !hash_prefix.chars().all(|c| c.is_ascii_hexdigit()) {
+            return Ok(None);
+        }
+        type Raw = (String, String, String, String, String, String);
+        let raw: Option<Raw> = self
+            .conn()
+            .query_row(
+                "SELECT pack_id, version, content_hash, source_text, first_saved_at, \
+                 first_saved_by FROM rule_pack_archive WHERE pack_id = ?1 AND content_hash LIKE ?2 || '%' \
+                 ORDER BY first_saved_at LIMIT 1",
+                params![pack_id, hash_prefix.to_ascii_lowercase()],
+                |r| {
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                    ))
+                },
+            )
+            .optional()?;
+        raw.map(|(pack_id, version, content_hash, source_text, at, by)| {
+            Ok(StoredRulePack {
+                saved_at: parse_timestamp(&at).ok_or_else(|| {
+                    StoreError::corrupt(format!("archived rule pack {pack_id}: time '{at}'"))
+                })?,
+                saved_by: by,
+                pack_id,
+                version,
+                content_hash,
+                source_text,
+            })
+        })
+        .transpose()
+    }
+
     /// Puts `packs` in use instead of the packs in use now, in one transaction with one audit
     /// event (`rule_packs.save`, ids and versions before and after).
     pub fn save_rule_packs(

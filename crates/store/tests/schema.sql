@@ -1,4 +1,4 @@
--- user_version = 6
+-- user_version = 7
 
 CREATE TABLE accounts (
     code     TEXT PRIMARY KEY NOT NULL CHECK (code <> ''),
@@ -464,6 +464,28 @@ CREATE TABLE periods (
     CHECK (start_date <= end_date)
 ) STRICT;
 
+CREATE TABLE rule_pack_archive (
+    content_hash   TEXT PRIMARY KEY NOT NULL
+                   CHECK (length(content_hash) = 64 AND content_hash NOT GLOB '*[^0-9a-f]*'),
+    pack_id        TEXT NOT NULL CHECK (pack_id <> ''),
+    version        TEXT NOT NULL CHECK (version <> ''),
+    source_text    TEXT NOT NULL,
+    first_saved_at TEXT NOT NULL CHECK (first_saved_at GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]*Z'),
+    first_saved_by TEXT NOT NULL CHECK (first_saved_by <> '')
+) STRICT;
+
+CREATE TRIGGER rule_pack_archive_no_delete
+BEFORE DELETE ON rule_pack_archive
+BEGIN
+    SELECT RAISE(ABORT, 'archived rule pack texts are never deleted');
+END;
+
+CREATE TRIGGER rule_pack_archive_no_update
+BEFORE UPDATE ON rule_pack_archive
+BEGIN
+    SELECT RAISE(ABORT, 'archived rule pack texts never change');
+END;
+
 CREATE TABLE rule_packs (
     pack_id      TEXT PRIMARY KEY NOT NULL CHECK (pack_id <> ''),
     version      TEXT NOT NULL CHECK (version <> ''),
@@ -473,6 +495,15 @@ CREATE TABLE rule_packs (
     saved_at     TEXT NOT NULL CHECK (saved_at GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]*Z'),
     saved_by     TEXT NOT NULL CHECK (saved_by <> '')
 ) STRICT;
+
+CREATE TRIGGER rule_packs_are_archived
+AFTER INSERT ON rule_packs
+BEGIN
+    INSERT OR IGNORE INTO rule_pack_archive
+        (content_hash, pack_id, version, source_text, first_saved_at, first_saved_by)
+    VALUES (NEW.content_hash, NEW.pack_id, NEW.version, NEW.source_text, NEW.saved_at,
+            NEW.saved_by);
+END;
 
 CREATE TABLE settings (
     key        TEXT PRIMARY KEY NOT NULL CHECK (key <> ''),
