@@ -412,7 +412,8 @@ impl Workspace {
 
     /// How document `id` is coded and why: every field of every line with the value used, its
     /// source, confidence and explanation, and what else was proposed. The coding is refreshed
-    /// first unless the journal is approved (then it is what it was).
+    /// first unless the journal is approved (then it is what it was) or the user may not code
+    /// (a controller sees the coding as stored).
     pub fn explain(&mut self, id: &str) -> Result<ExplainView, AppError> {
         let id = parse_document_id(id)?;
         let stored = self.store.get_document(id)?.ok_or_else(|| not_found(id))?;
@@ -420,8 +421,10 @@ impl Workspace {
         let sources = self.sources(self.rule_set_in_use()?)?;
         let problems = if frozen {
             Vec::new()
-        } else {
+        } else if self.may(crate::access::Permission::Code)? {
             self.refresh_coding(&sources, &stored)?.problems
+        } else {
+            self.code(&sources, &stored)?.problems
         };
         let stored_rows = self.store.suggestions(id)?;
         let mut by_line: BTreeMap<u32, BTreeMap<Field, Vec<ProposalView>>> = BTreeMap::new();
