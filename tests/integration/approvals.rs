@@ -739,3 +739,72 @@ fn replay_re_derives_with_the_rule_version_stored_and_shows_what_today_would_cha
         "{cli}"
     );
 }
+
+#[test]
+fn a_workspace_without_users_refuses_work_until_its_first_admin_is_added() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("ws");
+    // A workspace as Folio made them before users existed: no users at all.
+    drop(folio_store::Store::create(&ws, chrono::Utc::now()).unwrap());
+    let invoice = dir.path().join("invoice.xml");
+    let demo = folio_app::demo::demo_invoices(chrono::Utc::now().date_naive());
+    std::fs::write(&invoice, &demo[0].bytes).unwrap();
+    let path = invoice.to_str().unwrap();
+
+    let refused = folio(&ws, &["--as", "anna", "import", path]);
+    assert_eq!(refused.status.code(), Some(3));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("USER-BOOTSTRAP") && stderr.contains("users add anna --role admin"),
+        "{stderr}"
+    );
+    let clerk_first = folio(
+        &ws,
+        &["--as", "anna", "users", "add", "anna", "--role", "clerk"],
+    );
+    assert_eq!(clerk_first.status.code(), Some(3));
+    assert!(
+        folio(
+            &ws,
+            &["--as", "anna", "users", "add", "anna", "--role", "admin"]
+        )
+        .status
+        .success()
+    );
+    // From now on only an admin adds users, and the admin works.
+    let stranger = folio(
+        &ws,
+        &["--as", "ben", "users", "add", "ben", "--role", "admin"],
+    );
+    assert_eq!(stranger.status.code(), Some(3));
+    assert!(
+        String::from_utf8_lossy(&stranger.stderr).contains("USER-UNKNOWN"),
+        "{}",
+        String::from_utf8_lossy(&stranger.stderr)
+    );
+    assert!(
+        folio(&ws, &["--as", "anna", "import", path])
+            .status
+            .success()
+    );
+    // Allowed now; without a chart of accounts and settings no journal can be built yet.
+    let built = folio(&ws, &["--as", "anna", "journal", "--all", "--json"]);
+    assert_eq!(built.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&built)).unwrap();
+    assert_eq!(report["error"]["code"], "JOURNAL_NOT_BUILDABLE", "{report}");
+    let who: serde_json::Value = serde_json::from_str(&stdout(&folio(
+        &ws,
+        &["--as", "anna", "users", "whoami", "--json"],
+    )))
+    .unwrap();
+    assert_eq!(who["role"], "admin");
+    // The last admin stays an admin.
+    let demoted = folio(
+        &ws,
+        &[
+            "--as", "anna", "users", "set-role", "anna", "--role", "clerk",
+        ],
+    );
+    assert_eq!(demoted.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&demoted.stderr).contains("USER-LAST-ADMIN"));
+}

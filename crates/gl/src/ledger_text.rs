@@ -234,4 +234,26 @@ mod tests {
             "    Expenses:A6815  100.00 EUR  ; xProject_X:P1, cost_centre:CC-100, tax_code:V19\n"
         ));
     }
+
+    #[test]
+    fn the_audit_head_goes_into_the_metadata_of_both_formats() {
+        let r = JournalRef::new("K3", 7).unwrap();
+        let head = format!("42-{}", "ab".repeat(32));
+        let name = |code: &str| format!("Expenses:{code}");
+        let bean = beancount_with_head(&journal(), &r, Some(&head), &name);
+        assert!(
+            bean.contains(&format!("\n  folio_audit: \"{head}\"\n")),
+            "{bean}"
+        );
+        assert_eq!(
+            beancount(&journal(), &r, &name),
+            beancount_with_head(&journal(), &r, None, &name)
+        );
+        let ledger = hledger_with_head(&journal(), &r, Some(&head), &name);
+        let first = ledger.lines().next().unwrap();
+        assert!(
+            first.ends_with(&format!("; folio_ref:{r}, folio_audit:{head}")),
+            "{first}"
+        );
+    }
 }
