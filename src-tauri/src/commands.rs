@@ -1,22 +1,36 @@
 //! The Tauri commands: each one locks the workspace and calls one `folio_app` function.
 //!
-//! No business logic lives here — listing, validation, journal drafting and balancing are all in
+//! No business logic lives here — listing, filtering, coding, approval and sync are all in
 //! folio-app, shared with the CLI. Errors cross to the UI as folio-app's `AppError`, which
 //! serialises as `{code, message, problems}`.
 //!
 //! The workspace is opened lazily, on the first command that needs it, so that a window started
 //! before `folio init` can show how to create the workspace and then pick it up on "Try again".
+//! Long work (import, approval, sync) runs on a blocking thread so the window keeps painting;
+//! the import reports its progress as `import-progress` events.
 
 use crate::location::WorkspaceLocation;
-use folio_app::{AppError, DocumentDetail, DocumentSummary, JournalView, Workspace, WorkspaceInfo};
+use folio_app::{
+    AppError, ApprovalStatusView, ApproveOutcome, BulkPreview, CodeLineRequest, CodeReport,
+    CodingChoices, Context, DecisionView, DocumentDetail, DocumentSummary, ErrorCode,
+    ExceptionsReport, ExplainView, GlCallView, GlConnectionView, ImportProgress, ImportRun,
+    JournalView, OutboxView, QueueFilter, QueuePageView, QueueSort, SyncOptions, SyncReport,
+    UserView, Workspace, WorkspaceInfo,
+};
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use std::path::PathBuf;
 use std::sync::{Mutex, PoisonError};
-use tauri::State;
+use tauri::{AppHandle, Emitter, Manager, State};
 
 /// What the window holds: where its workspace is, and the workspace once it is open.
 /// `Workspace` holds a SQLite connection and is not `Sync`, hence the mutex.
 pub struct Desktop {
     location: WorkspaceLocation,
     workspace: Mutex<Option<Workspace>>,
+    /// Who works in the window when someone switched user (like the CLI's `--as`); the OS user
+    /// otherwise.
+    actor: Mutex<Option<String>>,
 }
 
 impl Desktop {
@@ -24,6 +38,7 @@ impl Desktop {
         Desktop {
             location,
             workspace: Mutex::new(None),
+            actor: Mutex::new(None),
         }
     }
 
@@ -39,12 +54,71 @@ impl Desktop {
             .unwrap_or_else(PoisonError::into_inner);
         let mut workspace = match slot.take() {
             Some(workspace) => workspace,
-            None => Workspace::open(&self.location.path)?,
+            None => self.open()?,
         };
         let result = action(&mut workspace);
         *slot = Some(workspace);
         result
     }
+}
+
+impl Desktop {
+    fn open(&self) -> Result<Workspace, AppError> {
+        let actor = self
+            .actor
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        let mut context = Context::from_environment();
+        if let Some(actor) = actor {
+            context.actor = actor;
+        }
+        Workspace::open_with(&self.location.path, context)
+    }
+
+    /// Works as `name` from now on (reopening the workspace), if `name` is a user of it.
+    fn switch_user(&self, name: String) -> Result<UserView, AppError> {
+        let mut slot = self
+            .workspace
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let previous = self
+            .actor
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .replace(name);
+        let opened = self
+            .open()
+            .and_then(|ws| ws.current_user().map(|user| (ws, user)));
+        match opened {
+            Ok((workspace, user)) => {
+                *slot = Some(workspace);
+                Ok(user)
+            }
+            Err(e) => {
+                *self.actor.lock().unwrap_or_else(PoisonError::into_inner) = previous;
+                Err(e)
+            }
+        }
+    }
+}
+
+/// Runs `action` on the workspace on a blocking thread (imports and syncs take seconds and run
+/// their own async runtime, which must not be nested in Tauri's).
+async fn blocking<T: Send + 'static>(
+    app: AppHandle,
+    action: impl FnOnce(&mut Workspace, &AppHandle) -> Result<T, AppError> + Send + 'static,
+) -> Result<T, AppError> {
+    tauri::async_runtime::spawn_blocking(move || {
+        let desktop = app.state::<Desktop>();
+        desktop.with(|ws| action(ws, &app))
+    })
+    .await
+    .map_err(|e| AppError::new(ErrorCode::Storage, format!("the task stopped: {e}")))?
+}
+
+fn rng() -> StdRng {
+    StdRng::from_os_rng()
 }
 
 /// Where this window's workspace is and how it was chosen. Never fails.
@@ -65,6 +139,18 @@ pub async fn list_documents(desktop: State<'_, Desktop>) -> Result<Vec<DocumentS
     desktop.with(|ws| ws.list_documents())
 }
 
+/// One page of the review queue under a filter and an order.
+#[tauri::command]
+pub async fn review_queue(
+    desktop: State<'_, Desktop>,
+    filter: QueueFilter,
+    sort: QueueSort,
+    offset: u64,
+    limit: u32,
+) -> Result<QueuePageView, AppError> {
+    desktop.with(|ws| ws.review_queue(&filter, sort, offset, limit))
+}
+
 /// One document with its problems and its original file's facts.
 #[tauri::command]
 pub async fn show_document(
@@ -72,6 +158,15 @@ pub async fn show_document(
     id: String,
 ) -> Result<DocumentDetail, AppError> {
     desktop.with(|ws| ws.show_document(&id))
+}
+
+/// The bytes of a document's original file (a PDF for pdf.js, an XML file), as a raw buffer.
+#[tauri::command]
+pub async fn original_file(
+    desktop: State<'_, Desktop>,
+    id: String,
+) -> Result<tauri::ipc::Response, AppError> {
+    desktop.with(|ws| ws.original_bytes(&id).map(tauri::ipc::Response::new))
 }
 
 /// The document's journal draft (built and saved by folio-app if needed), with its totals per
@@ -82,4 +177,170 @@ pub async fn journal_draft(
     id: String,
 ) -> Result<JournalView, AppError> {
     desktop.with(|ws| ws.journal_draft(&id))
+}
+
+/// How each line of a document is coded, why, and what else was proposed.
+#[tauri::command]
+pub async fn explain(desktop: State<'_, Desktop>, id: String) -> Result<ExplainView, AppError> {
+    desktop.with(|ws| ws.explain(&id))
+}
+
+/// Records a person's coding of one line and rebuilds the journal draft.
+#[tauri::command]
+pub async fn code_line(
+    desktop: State<'_, Desktop>,
+    request: CodeLineRequest,
+) -> Result<CodeReport, AppError> {
+    desktop.with(|ws| ws.code_line(&request))
+}
+
+/// The accounts, dimension values and tax codes a line may be coded with.
+#[tauri::command]
+pub async fn coding_choices(desktop: State<'_, Desktop>) -> Result<CodingChoices, AppError> {
+    desktop.with(|ws| ws.coding_choices())
+}
+
+/// Imports files and folders, emitting `import-progress` after each file.
+#[tauri::command]
+pub async fn import_paths(app: AppHandle, paths: Vec<String>) -> Result<ImportRun, AppError> {
+    blocking(app, move |ws, app| {
+        let paths: Vec<PathBuf> = paths.into_iter().map(PathBuf::from).collect();
+        let mut progress = |p: &ImportProgress| {
+            // A window that closed mid-import misses the event; the import goes on.
+            let _ = app.emit("import-progress", p);
+        };
+        let (outcomes, summary) = ws.import_paths(&paths, &mut progress)?;
+        Ok(ImportRun { outcomes, summary })
+    })
+    .await
+}
+
+/// Approves and queues the journals of the given documents.
+#[tauri::command]
+pub async fn approve(app: AppHandle, ids: Vec<String>) -> Result<Vec<ApproveOutcome>, AppError> {
+    blocking(app, move |ws, _| ws.approve(&ids, false, &mut rng())).await
+}
+
+/// How many open documents a filter shows, and their totals per currency.
+#[tauri::command]
+pub async fn bulk_approve_preview(
+    desktop: State<'_, Desktop>,
+    filter: QueueFilter,
+) -> Result<BulkPreview, AppError> {
+    desktop.with(|ws| ws.bulk_approve_preview(&filter))
+}
+
+/// Approves every open document of a filter, if they are still what the person confirmed.
+#[tauri::command]
+pub async fn bulk_approve(
+    app: AppHandle,
+    filter: QueueFilter,
+    confirmed: BulkPreview,
+) -> Result<Vec<ApproveOutcome>, AppError> {
+    blocking(app, move |ws, _| {
+        ws.bulk_approve(&filter, &confirmed, &mut rng())
+    })
+    .await
+}
+
+/// Posts the outbox to the GL once (waiting out retries for a short while).
+#[tauri::command]
+pub async fn sync(app: AppHandle) -> Result<SyncReport, AppError> {
+    blocking(app, move |ws, _| {
+        ws.sync(SyncOptions::default(), &mut rng())
+    })
+    .await
+}
+
+/// Every outbox entry, oldest first.
+#[tauri::command]
+pub async fn outbox(desktop: State<'_, Desktop>) -> Result<Vec<OutboxView>, AppError> {
+    desktop.with(|ws| ws.outbox())
+}
+
+/// The latest GL API calls, newest first.
+#[tauri::command]
+pub async fn gl_log(desktop: State<'_, Desktop>, limit: u32) -> Result<Vec<GlCallView>, AppError> {
+    desktop.with(|ws| ws.gl_log(limit as usize))
+}
+
+/// The workspace's GL connection (never its secret).
+#[tauri::command]
+pub async fn gl_connection(desktop: State<'_, Desktop>) -> Result<GlConnectionView, AppError> {
+    desktop.with(|ws| ws.gl_connection_view())
+}
+
+/// Connects the workspace to a GL; the secret goes to the OS keychain and is never returned.
+#[tauri::command]
+pub async fn gl_connect(
+    desktop: State<'_, Desktop>,
+    kind: String,
+    url: Option<String>,
+    ledger: Option<String>,
+    user: Option<String>,
+    secret: Option<String>,
+) -> Result<GlConnectionView, AppError> {
+    desktop.with(|ws| {
+        ws.gl_connect(
+            &kind,
+            url.as_deref(),
+            ledger.as_deref().map(std::path::Path::new),
+            user.as_deref(),
+            secret.as_deref(),
+            &mut rng(),
+        )
+    })
+}
+
+/// Every exception of the open documents, grouped by reason.
+#[tauri::command]
+pub async fn exceptions(desktop: State<'_, Desktop>) -> Result<ExceptionsReport, AppError> {
+    desktop.with(|ws| ws.exceptions())
+}
+
+/// Who is working, with their role.
+#[tauri::command]
+pub async fn current_user(desktop: State<'_, Desktop>) -> Result<UserView, AppError> {
+    desktop.with(|ws| ws.current_user())
+}
+
+/// The workspace's users.
+#[tauri::command]
+pub async fn users(desktop: State<'_, Desktop>) -> Result<Vec<UserView>, AppError> {
+    desktop.with(|ws| ws.users())
+}
+
+/// Works as another user of the workspace (as the CLI's `--as`).
+#[tauri::command]
+pub async fn switch_user(desktop: State<'_, Desktop>, name: String) -> Result<UserView, AppError> {
+    desktop.switch_user(name)
+}
+
+/// Where a document's journal stands in its approval.
+#[tauri::command]
+pub async fn approval_status(
+    desktop: State<'_, Desktop>,
+    id: String,
+) -> Result<ApprovalStatusView, AppError> {
+    desktop.with(|ws| ws.approval_status(&id))
+}
+
+/// Sends a journal back to its preparer with a comment (controllers).
+#[tauri::command]
+pub async fn reject_document(
+    desktop: State<'_, Desktop>,
+    id: String,
+    comment: String,
+) -> Result<DecisionView, AppError> {
+    desktop.with(|ws| ws.reject_document(&id, &comment))
+}
+
+/// Submits a journal, as it is, for approval (clerks and admins).
+#[tauri::command]
+pub async fn submit_document(
+    desktop: State<'_, Desktop>,
+    id: String,
+    comment: String,
+) -> Result<DecisionView, AppError> {
+    desktop.with(|ws| ws.submit_document(&id, &comment))
 }

@@ -50,6 +50,12 @@ pub fn generate() -> Result<BTreeMap<String, String>, String> {
         AuditVerifyReport::export_all(&cfg)?;
         ReplayView::export_all(&cfg)?;
         crate::audit_export::AuditExportReport::export_all(&cfg)?;
+        crate::queue::QueueFilter::export_all(&cfg)?;
+        ImportRun::export_all(&cfg)?;
+        crate::choices::CodingChoices::export_all(&cfg)?;
+        crate::queue::QueueSort::export_all(&cfg)?;
+        crate::queue::QueuePageView::export_all(&cfg)?;
+        crate::queue::BulkPreview::export_all(&cfg)?;
         Ok(())
     })();
     let files = result

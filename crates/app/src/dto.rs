@@ -163,3 +163,10 @@ pub struct InitReport {
     pub documents: u32,
     pub journals: u32,
 }
+
+/// What one import run did: every file's outcome and the counts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct ImportRun {
+    pub outcomes: Vec<ImportOutcome>,
+    pub summary: ImportSummary,
+}

@@ -11,6 +11,7 @@ pub mod approvals;
 pub mod audit;
 pub mod audit_export;
 pub mod bindings;
+pub mod choices;
 pub mod clock;
 pub mod coding;
 pub mod coding_dto;
@@ -30,6 +31,7 @@ pub mod import;
 pub mod import_tabular;
 pub mod policy;
 pub mod profiles;
+pub mod queue;
 pub mod replay;
 pub mod rules;
 pub mod settings;
@@ -37,6 +39,7 @@ pub mod sync;
 pub mod workspace;
 
 pub use audit_export::AuditExportReport;
+pub use choices::{CodeChoice, CodingChoices, DimensionChoices};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use coding_dto::*;
 pub use dto::*;
@@ -47,5 +50,9 @@ pub use error::{AppError, ErrorCode};
 pub use export::LedgerFormat;
 pub use export::ledger::JournalExportReport;
 pub use import::ImportOptions;
+pub use queue::{
+    BulkPreview, CurrencyAmount, QueueFilter, QueuePageView, QueueReasonFilter, QueueRowView,
+    QueueSort, QueueSortKey, QueueStatusFilter,
+};
 pub use sync::SyncOptions;
 pub use workspace::{Context, Workspace, default_workspace_dir};

@@ -252,7 +252,7 @@ pub fn normalise_supplier(name: &str, vat_id: Option<&str>) -> String {
 }
 
 /// The columns of a document row, as read.
-const ROW_SELECT: &str = "SELECT d.id, d.number, d.doc_type, d.syntax, d.supplier_name, \
+pub(crate) const ROW_SELECT: &str = "SELECT d.id, d.number, d.doc_type, d.syntax, d.supplier_name, \
      d.supplier_vat_id, d.issue_date, d.due_date, d.currency, d.payable, d.line_count, \
      (SELECT count(*) FROM document_problems p WHERE p.document_id = d.id), \
      (SELECT count(*) FROM document_problems p WHERE p.document_id = d.id \
@@ -262,8 +262,8 @@ const ROW_SELECT: &str = "SELECT d.id, d.number, d.doc_type, d.syntax, d.supplie
      d.file_name, d.imported_at, d.imported_by \
      FROM documents d";
 
-struct RawRow {
-    id: i64,
+pub(crate) struct RawRow {
+    pub(crate) id: i64,
     number: String,
     doc_type: String,
     syntax: String,
@@ -283,7 +283,7 @@ struct RawRow {
 }
 
 impl RawRow {
-    fn read(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawRow> {
+    pub(crate) fn read(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawRow> {
         Ok(RawRow {
             id: r.get(0)?,
             number: r.get(1)?,
@@ -305,7 +305,7 @@ impl RawRow {
         })
     }
 
-    fn into_row(self) -> Result<DocumentRow, StoreError> {
+    pub(crate) fn into_row(self) -> Result<DocumentRow, StoreError> {
         let id = DocumentId(self.id);
         let bad =
             |what: &str, value: &str| StoreError::corrupt(format!("{id} has {what} '{value}'"));

@@ -20,6 +20,7 @@ pub mod history;
 pub mod journals;
 pub mod master;
 pub mod outbox;
+pub mod queue;
 pub mod review;
 pub mod schema;
 mod settings;
@@ -42,6 +43,7 @@ pub use history::{
 pub use journals::{JournalId, StoredJournal};
 pub use master::MasterData;
 pub use outbox::{GlCall, OutboxEntry, OutboxOutcome, OutboxState};
+pub use queue::{QueueOrder, QueuePage, QueueQuery, QueueReason, QueueRow, QueueStatus};
 pub use review::{ReviewDecision, SimilarDocument};
 pub use schema::{APPLICATION_ID, SCHEMA_VERSION};
 pub use suggestions::{NewRulePack, NewSuggestion, StoredRulePack, StoredSuggestion};
@@ -130,6 +132,7 @@ impl Store {
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
         schema::configure(&conn)?;
+        queue::register_collation(&conn)?;
         conn.pragma_update(None, "application_id", APPLICATION_ID)?;
         schema::migrate(&mut conn)?;
         let blobs = BlobStore::new(dir.join(BLOBS_DIR));
@@ -223,6 +226,7 @@ impl Store {
             });
         }
         schema::configure(&conn)?;
+        queue::register_collation(&conn)?;
         schema::migrate(&mut conn)?;
         Ok(Store {
             conn,

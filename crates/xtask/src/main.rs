@@ -6,6 +6,7 @@
 //! - `cargo xtask run` — installs what is missing, builds, creates a demo workspace and opens the
 //!   desktop app on it; with no display it runs the same demo through the CLI and prints it.
 //! - `cargo xtask bindings` — regenerates `ui/src/bindings` from the Rust types.
+//! - `cargo xtask e2e` — only the real-window end-to-end test, on a fresh demo workspace.
 
 mod bench_coding;
 mod bench_gl;
@@ -24,11 +25,17 @@ fn main() -> Result<()> {
         Some("test") => test(),
         Some("run") => run(),
         Some("bindings") => bindings(),
+        Some("e2e") => {
+            let workspace = step_value("demo workspace", fresh_demo_workspace)?;
+            step("real-window end-to-end test", || desktop::e2e(&workspace))
+        }
         Some("bench") if args.get(1).map(String::as_str) == Some("coding") => bench_coding::run(),
         Some("bench") if args.get(1).map(String::as_str) == Some("import") => bench_import::run(),
         Some("bench") if args.get(1).map(String::as_str) == Some("gl") => bench_gl::run(),
         _ => {
-            eprintln!("usage: cargo xtask test | run | bindings | bench import | gl");
+            eprintln!(
+                "usage: cargo xtask test | run | bindings | e2e | bench coding | import | gl"
+            );
             std::process::exit(2);
         }
     }

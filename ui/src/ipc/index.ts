@@ -7,10 +7,31 @@
  * `src-tauri/src/commands.rs`, which in turn is a few lines over `folio_app::Workspace`.
  */
 import { invoke } from '@tauri-apps/api/core';
+import { listen, type UnlistenFn } from '@tauri-apps/api/event';
+import { getCurrentWebview } from '@tauri-apps/api/webview';
 import type { DocumentDetail } from '../bindings/DocumentDetail';
 import type { DocumentSummary } from '../bindings/DocumentSummary';
 import type { JournalView } from '../bindings/JournalView';
 import type { WorkspaceInfo } from '../bindings/WorkspaceInfo';
+import type { ApproveOutcome } from '../bindings/ApproveOutcome';
+import type { BulkPreview } from '../bindings/BulkPreview';
+import type { CodeLineRequest } from '../bindings/CodeLineRequest';
+import type { CodeReport } from '../bindings/CodeReport';
+import type { CodingChoices } from '../bindings/CodingChoices';
+import type { ExceptionsReport } from '../bindings/ExceptionsReport';
+import type { ExplainView } from '../bindings/ExplainView';
+import type { GlCallView } from '../bindings/GlCallView';
+import type { GlConnectionView } from '../bindings/GlConnectionView';
+import type { ImportProgress } from '../bindings/ImportProgress';
+import type { ImportRun } from '../bindings/ImportRun';
+import type { OutboxView } from '../bindings/OutboxView';
+import type { QueueFilter } from '../bindings/QueueFilter';
+import type { QueuePageView } from '../bindings/QueuePageView';
+import type { QueueSort } from '../bindings/QueueSort';
+import type { SyncReport } from '../bindings/SyncReport';
+import type { UserView } from '../bindings/UserView';
+import type { ApprovalStatusView } from '../bindings/ApprovalStatusView';
+import type { DecisionView } from '../bindings/DecisionView';
 import { toAppError, type IpcError } from './errors';
 
 export type { AppError } from '../bindings/AppError';
@@ -19,6 +40,36 @@ export type { DocumentSummary } from '../bindings/DocumentSummary';
 export type { JournalView } from '../bindings/JournalView';
 export type { Problem } from '../bindings/Problem';
 export type { WorkspaceInfo } from '../bindings/WorkspaceInfo';
+export type { ApproveOutcome } from '../bindings/ApproveOutcome';
+export type { BulkPreview } from '../bindings/BulkPreview';
+export type { CodeLineRequest } from '../bindings/CodeLineRequest';
+export type { CodeReport } from '../bindings/CodeReport';
+export type { CodingChoices } from '../bindings/CodingChoices';
+export type { ExceptionsReport } from '../bindings/ExceptionsReport';
+export type { ExplainView } from '../bindings/ExplainView';
+export type { GlCallView } from '../bindings/GlCallView';
+export type { GlConnectionView } from '../bindings/GlConnectionView';
+export type { ImportProgress } from '../bindings/ImportProgress';
+export type { ImportRun } from '../bindings/ImportRun';
+export type { OutboxView } from '../bindings/OutboxView';
+export type { QueueFilter } from '../bindings/QueueFilter';
+export type { QueuePageView } from '../bindings/QueuePageView';
+export type { QueueSort } from '../bindings/QueueSort';
+export type { SyncReport } from '../bindings/SyncReport';
+export type { QueueRowView } from '../bindings/QueueRowView';
+export type { LineExplanation } from '../bindings/LineExplanation';
+export type { FieldExplanation } from '../bindings/FieldExplanation';
+export type { ProposalView } from '../bindings/ProposalView';
+export type { CodingExplanation } from '../bindings/CodingExplanation';
+export type { CodeChoice } from '../bindings/CodeChoice';
+export type { DimensionChoices } from '../bindings/DimensionChoices';
+export type { ImportOutcome } from '../bindings/ImportOutcome';
+export type { ExceptionGroup } from '../bindings/ExceptionGroup';
+export type { CurrencyAmount } from '../bindings/CurrencyAmount';
+export type { JournalLineView } from '../bindings/JournalLineView';
+export type { UserView } from '../bindings/UserView';
+export type { ApprovalStatusView } from '../bindings/ApprovalStatusView';
+export type { DecisionView } from '../bindings/DecisionView';
 export { isAppError, toAppError, type IpcError } from './errors';
 
 /** Where the window looks for its workspace, and why there (desktop-only type, not from folio-app). */
@@ -60,4 +111,138 @@ export function showDocument(id: string): Promise<DocumentDetail> {
 /** The journal Folio would post for a document, with its balance check and problems. */
 export function journalDraft(id: string): Promise<JournalView> {
   return call<JournalView>('journal_draft', { id });
+}
+
+/** One page of the review queue: filtered, sorted and counted in Rust. */
+export function reviewQueue(
+  filter: QueueFilter,
+  sort: QueueSort,
+  offset: number,
+  limit: number,
+): Promise<QueuePageView> {
+  return call<QueuePageView>('review_queue', { filter, sort, offset, limit });
+}
+
+/** The bytes of a document's original file. */
+export async function originalFile(id: string): Promise<Uint8Array> {
+  const buffer = await call<ArrayBuffer>('original_file', { id });
+  return new Uint8Array(buffer);
+}
+
+/** How each line is coded and why. */
+export function explain(id: string): Promise<ExplainView> {
+  return call<ExplainView>('explain', { id });
+}
+
+/** Records a person's coding of one line; the journal draft is rebuilt. */
+export function codeLine(request: CodeLineRequest): Promise<CodeReport> {
+  return call<CodeReport>('code_line', { request });
+}
+
+/** Accounts, dimension values and tax codes for autocomplete. */
+export function codingChoices(): Promise<CodingChoices> {
+  return call<CodingChoices>('coding_choices');
+}
+
+/** Imports files and folders; `onprogress` hears about each file as it is done. */
+export async function importPaths(
+  paths: string[],
+  onprogress: (progress: ImportProgress) => void,
+): Promise<ImportRun> {
+  const unlisten = await listen<ImportProgress>('import-progress', (event) => onprogress(event.payload));
+  try {
+    return await call<ImportRun>('import_paths', { paths });
+  } finally {
+    unlisten();
+  }
+}
+
+/** Calls `ondrop` with the paths of files and folders dropped on the window. */
+export function onFileDrop(
+  ondrop: (paths: string[]) => void,
+  onhover: (hovering: boolean) => void,
+): Promise<UnlistenFn> {
+  return getCurrentWebview().onDragDropEvent((event) => {
+    const payload = event.payload;
+    if (payload.type === 'over' || payload.type === 'enter') onhover(true);
+    else if (payload.type === 'leave') onhover(false);
+    else if (payload.type === 'drop') {
+      onhover(false);
+      ondrop(payload.paths);
+    }
+  });
+}
+
+/** Approves and queues the journals of the given documents. */
+export function approve(ids: string[]): Promise<ApproveOutcome[]> {
+  return call<ApproveOutcome[]>('approve', { ids });
+}
+
+/** Count and totals of what a bulk approval of `filter` would approve. */
+export function bulkApprovePreview(filter: QueueFilter): Promise<BulkPreview> {
+  return call<BulkPreview>('bulk_approve_preview', { filter });
+}
+
+/** Approves everything open under `filter`, if it is still what was confirmed. */
+export function bulkApprove(filter: QueueFilter, confirmed: BulkPreview): Promise<ApproveOutcome[]> {
+  return call<ApproveOutcome[]>('bulk_approve', { filter, confirmed });
+}
+
+/** Posts the outbox to the GL. */
+export function sync(): Promise<SyncReport> {
+  return call<SyncReport>('sync');
+}
+
+export function outbox(): Promise<OutboxView[]> {
+  return call<OutboxView[]>('outbox');
+}
+
+export function glLog(limit: number): Promise<GlCallView[]> {
+  return call<GlCallView[]>('gl_log', { limit });
+}
+
+export function glConnection(): Promise<GlConnectionView> {
+  return call<GlConnectionView>('gl_connection');
+}
+
+/** Connects the GL; the secret goes to the OS keychain and never comes back. */
+export function glConnect(settings: {
+  kind: string;
+  url: string | null;
+  ledger: string | null;
+  user: string | null;
+  secret: string | null;
+}): Promise<GlConnectionView> {
+  return call<GlConnectionView>('gl_connect', settings);
+}
+
+export function exceptions(): Promise<ExceptionsReport> {
+  return call<ExceptionsReport>('exceptions');
+}
+
+/** Who is working in the window, with their role. */
+export function currentUser(): Promise<UserView> {
+  return call<UserView>('current_user');
+}
+
+export function users(): Promise<UserView[]> {
+  return call<UserView[]>('users');
+}
+
+/** Works as another user of the workspace (as the CLI's --as). */
+export function switchUser(name: string): Promise<UserView> {
+  return call<UserView>('switch_user', { name });
+}
+
+export function approvalStatus(id: string): Promise<ApprovalStatusView> {
+  return call<ApprovalStatusView>('approval_status', { id });
+}
+
+/** Sends a journal back to its preparer; the comment says what to change. */
+export function rejectDocument(id: string, comment: string): Promise<DecisionView> {
+  return call<DecisionView>('reject_document', { id, comment });
+}
+
+export function submitDocument(id: string, comment: string): Promise<DecisionView> {
+  return call<DecisionView>('submit_document', { id, comment });
 }

@@ -1,0 +1,374 @@
+//! The review queue: one page of the documents matching a filter, in a chosen order, counted and
+//! filtered in SQL so that a window over 100,000 documents only ever reads the rows it shows.
+//!
+//! Amounts are decimal text, so SQLite's own comparisons would order `"9.50"` after `"10.00"`.
+//! The connection therefore carries the `folio_decimal` collation ([`register_collation`]),
+//! which compares two decimal strings exactly (as `rust_decimal`, never as floats); amount
+//! ranges and the amount order use it. Confidences are `0.xyz`, `1` or `1.000` (the CHECK of
+//! `suggestions.confidence`), for which text order is numeric order up to trailing zeros, so
+//! `min()` and `<` on the text are exact for them.
+
+use crate::documents::{ROW_SELECT, RawRow, date_text, decimal_text};
+use crate::{DocumentId, DocumentRow, Store, StoreError};
+use chrono::NaiveDate;
+use folio_domain::Currency;
+use rusqlite::Connection;
+use rusqlite::types::Value;
+use rust_decimal::Decimal;
+use std::cmp::Ordering;
+use std::str::FromStr;
+
+/// The name of the exact decimal collation.
+pub const DECIMAL_COLLATION: &str = "folio_decimal";
+
+/// Registers [`DECIMAL_COLLATION`] on a connection: decimal strings compare by value; anything
+/// that is not a decimal sorts after every decimal, by its text.
+pub(crate) fn register_collation(conn: &Connection) -> rusqlite::Result<()> {
+    conn.create_collation(DECIMAL_COLLATION, compare_decimal_text)
+}
+
+fn compare_decimal_text(a: &str, b: &str) -> Ordering {
+    match (Decimal::from_str(a), Decimal::from_str(b)) {
+        (Ok(x), Ok(y)) => x.cmp(&y),
+        (Ok(_), Err(_)) => Ordering::Less,
+        (Err(_), Ok(_)) => Ordering::Greater,
+        (Err(_), Err(_)) => a.cmp(b),
+    }
+}
+
+/// Where a document is in review, from its current journal's status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QueueStatus {
+    /// Still to review: no journal yet, or a draft.
+    Open,
+    /// No journal built yet.
+    New,
+    Draft,
+    Approved,
+    Queued,
+    Posted,
+    Rejected,
+}
+
+/// The exception reasons the queue can filter on in SQL (the Exceptions screen computes all of
+/// them from the coding; these are the ones stored facts decide).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum QueueReason {
+    /// A coded value (the strongest source's proposal of a line's field) below this confidence.
+    LowConfidence(Decimal),
+    /// Imported with a `DUPLICATE` problem.
+    Duplicate,
+    /// Problems of severity error other than `DUPLICATE`.
+    Validation,
+    /// The supplier matches no vendor of the master data by VAT id or name.
+    NewVendor,
+}
+
+/// What the queue shows: every condition that is set must hold.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QueueQuery {
+    pub status: Option<QueueStatus>,
+    pub reason: Option<QueueReason>,
+    /// Only documents whose weakest coded value is below this confidence.
+    pub confidence_below: Option<Decimal>,
+    /// Part of the supplier's name (case-insensitive).
+    pub vendor: Option<String>,
+    pub amount_min: Option<Decimal>,
+    pub amount_max: Option<Decimal>,
+    pub date_from: Option<NaiveDate>,
+    pub date_to: Option<NaiveDate>,
+    pub currency: Option<Currency>,
+    /// Part of the number, the supplier's name or VAT id, or the file name (case-insensitive).
+    pub search: Option<String>,
+}
+
+/// The order of the queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum QueueOrder {
+    /// Newest import first (the default).
+    #[default]
+    Imported,
+    IssueDate,
+    DueDate,
+    Supplier,
+    Number,
+    Amount,
+    /// Weakest coded value first.
+    Confidence,
+}
+
+/// One row of the queue: the document row and its weakest coded value's confidence.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueRow {
+    pub row: DocumentRow,
+    pub min_confidence: Option<Decimal>,
+}
+
+/// A page of the queue and how many documents match in all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueuePage {
+    pub total: u64,
+    pub rows: Vec<QueueRow>,
+}
+
+/// The confidence of a document's weakest coded value: per line and field, the proposal of the
+/// strongest source (person, rule, model, fixed) counts.
+const MIN_CONFIDENCE: &str = "(SELECT min(s.confidence) FROM suggestions s \
+     WHERE s.document_id = d.id AND s.field <> 'split' AND NOT EXISTS (\
+       SELECT 1 FROM suggestions t WHERE t.document_id = s.document_id \
+       AND t.line_no = s.line_no AND t.field = s.field \
+       AND (CASE t.source WHEN 'person' THEN 0 WHEN 'rule' THEN 1 WHEN 'model' THEN 2 ELSE 3 END) \
+         < (CASE s.source WHEN 'person' THEN 0 WHEN 'rule' THEN 1 WHEN 'model' THEN 2 ELSE 3 END)))";
+
+const CURRENT_STATUS: &str =
+    "(SELECT j.status FROM journals j WHERE j.document_id = d.id ORDER BY j.version DESC LIMIT 1)";
+
+fn like_pattern(text: &str) -> String {
+    let escaped: String = text
+        .trim()
+        .chars()
+        .flat_map(|c| match c {
+            '%' | '_' | '\\' => vec!['\\', c],
+            c => vec![c],
+        })
+        .collect();
+    format!("%{escaped}%")
+}
+
+/// The WHERE clause of a query and its parameters.
+fn where_clause(query: &QueueQuery) -> (String, Vec<Value>) {
+    let mut conditions: Vec<String> = Vec::new();
+    let mut values: Vec<Value> = Vec::new();
+    let bind = |values: &mut Vec<Value>, v: Value| {
+        values.push(v);
+        format!("?{}", values.len())
+    };
+    if let Some(status) = query.status {
+        conditions.push(match status {
+            QueueStatus::Open => format!("coalesce({CURRENT_STATUS}, 'draft') = 'draft'"),
+            QueueStatus::New => format!("{CURRENT_STATUS} IS NULL"),
+            QueueStatus::Draft => format!("{CURRENT_STATUS} = 'draft'"),
+            QueueStatus::Approved => format!("{CURRENT_STATUS} = 'approved'"),
+            QueueStatus::Queued => format!("{CURRENT_STATUS} = 'queued'"),
+            QueueStatus::Posted => format!("{CURRENT_STATUS} = 'posted'"),
+            QueueStatus::Rejected => format!("{CURRENT_STATUS} = 'rejected'"),
+        });
+    }
+    match &query.reason {
+        None => {}
+        Some(QueueReason::LowConfidence(threshold)) => {
+            let p = bind(
+                &mut values,
+                Value::Text(decimal_text(threshold.normalize())),
+            );
+            conditions.push(format!("{MIN_CONFIDENCE} < {p}"));
+        }
+        Some(QueueReason::Duplicate) => conditions.push(
+            "EXISTS (SELECT 1 FROM document_problems p WHERE p.document_id = d.id \
+             AND p.code = 'DUPLICATE')"
+                .to_owned(),
+        ),
+        Some(QueueReason::Validation) => conditions.push(
+            "EXISTS (SELECT 1 FROM document_problems p WHERE p.document_id = d.id \
+             AND p.severity = 'error' AND p.code <> 'DUPLICATE')"
+                .to_owned(),
+        ),
+        Some(QueueReason::NewVendor) => conditions.push(
+            "NOT EXISTS (SELECT 1 FROM vendors v WHERE \
+             (d.supplier_vat_id IS NOT NULL AND v.vat_id IS NOT NULL \
+               AND upper(replace(v.vat_id, ' ', '')) = upper(replace(d.supplier_vat_id, ' ', ''))) \
+             OR (d.supplier_vat_id IS NULL AND lower(v.name) = lower(d.supplier_name)))"
+                .to_owned(),
+        ),
+    }
+    if let Some(below) = query.confidence_below {
+        let p = bind(&mut values, Value::Text(decimal_text(below.normalize())));
+        conditions.push(format!("{MIN_CONFIDENCE} < {p}"));
+    }
+    if let Some(vendor) = query.vendor.as_deref().filter(|v| !v.trim().is_empty()) {
+        let p = bind(&mut values, Value::Text(like_pattern(vendor)));
+        conditions.push(format!("d.supplier_name LIKE {p} ESCAPE '\\'"));
+    }
+    if let Some(min) = query.amount_min {
+        let p = bind(&mut values, Value::Text(decimal_text(min)));
+        conditions.push(format!("d.payable >= {p} COLLATE {DECIMAL_COLLATION}"));
+    }
+    if let Some(max) = query.amount_max {
+        let p = bind(&mut values, Value::Text(decimal_text(max)));
+        conditions.push(format!("d.payable <= {p} COLLATE {DECIMAL_COLLATION}"));
+    }
+    if let Some(from) = query.date_from {
+        let p = bind(&mut values, Value::Text(date_text(from)));
+        conditions.push(format!("d.issue_date >= {p}"));
+    }
+    if let Some(to) = query.date_to {
+        let p = bind(&mut values, Value::Text(date_text(to)));
+        conditions.push(format!("d.issue_date <= {p}"));
+    }
+    if let Some(currency) = query.currency {
+        let p = bind(&mut values, Value::Text(currency.code().to_owned()));
+        conditions.push(format!("d.currency = {p}"));
+    }
+    if let Some(search) = query.search.as_deref().filter(|s| !s.trim().is_empty()) {
+        let p = bind(&mut values, Value::Text(like_pattern(search)));
+        conditions.push(format!(
+            "(d.number LIKE {p} ESCAPE '\\' OR d.supplier_name LIKE {p} ESCAPE '\\' \
+             OR coalesce(d.supplier_vat_id, '') LIKE {p} ESCAPE '\\' \
+             OR d.file_name LIKE {p} ESCAPE '\\')"
+        ));
+    }
+    let clause = if conditions.is_empty() {
+        String::new()
+    } else {
+        format!(" WHERE {}", conditions.join(" AND "))
+    };
+    (clause, values)
+}
+
+fn order_clause(order: QueueOrder, descending: bool) -> String {
+    let dir = if descending { "DESC" } else { "ASC" };
+    let key = match order {
+        // Newest first is the natural reading of "imported"; `descending` flips it.
+        QueueOrder::Imported => {
+            return format!(" ORDER BY d.id {}", if descending { "ASC" } else { "DESC" });
+        }
+        QueueOrder::IssueDate => format!("d.issue_date {dir}"),
+        QueueOrder::DueDate => format!("d.due_date IS NULL, d.due_date {dir}"),
+        QueueOrder::Supplier => format!("d.supplier_name COLLATE NOCASE {dir}"),
+        QueueOrder::Number => format!("d.number {dir}"),
+        QueueOrder::Amount => format!("d.payable COLLATE {DECIMAL_COLLATION} {dir}"),
+        QueueOrder::Confidence => format!("{MIN_CONFIDENCE} IS NULL, {MIN_CONFIDENCE} {dir}"),
+    };
+    format!(" ORDER BY {key}, d.id DESC")
+}
+
+impl Store {
+    /// Documents `offset..offset + limit` of those matching `query` in `order`, and how many
+    /// match in all.
+    pub fn review_queue(
+        &self,
+        query: &QueueQuery,
+        order: QueueOrder,
+        descending: bool,
+        offset: u64,
+        limit: u32,
+    ) -> Result<QueuePage, StoreError> {
+        let (clause, mut values) = where_clause(query);
+        let total: i64 = self.conn().query_row(
+            &format!("SELECT count(*) FROM documents d{clause}"),
+            rusqlite::params_from_iter(values.iter()),
+            |r| r.get(0),
+        )?;
+        let n = values.len();
+        values.push(Value::Integer(i64::from(limit)));
+        values.push(Value::Integer(i64::try_from(offset).unwrap_or(i64::MAX)));
+        // First the page's ids, computing only what the filter and the order need; then the
+        // rows of just those ids.
+        let ids: Vec<i64> = {
+            let sql = format!(
+                "SELECT d.id FROM documents d{clause}{order} LIMIT ?{} OFFSET ?{}",
+                n + 1,
+                n + 2,
+                order = order_clause(order, descending),
+            );
+            let mut stmt = self.conn().prepare(&sql)?;
+            stmt.query_map(rusqlite::params_from_iter(values.iter()), |r| r.get(0))?
+                .collect::<Result<_, _>>()?
+        };
+        let mut rows = Vec::with_capacity(ids.len());
+        if !ids.is_empty() {
+            let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+            let sql = format!(
+                "SELECT {cols}, {MIN_CONFIDENCE} FROM documents d WHERE d.id IN ({list})",
+                cols = ROW_SELECT
+                    .trim_start_matches("SELECT ")
+                    .trim_end_matches(" FROM documents d"),
+            );
+            let mut stmt = self.conn().prepare(&sql)?;
+            let mut by_id = std::collections::HashMap::with_capacity(ids.len());
+            for raw in stmt.query_map([], |r| {
+                Ok((RawRow::read(r)?, r.get::<_, Option<String>>(17)?))
+            })? {
+                let (raw, confidence) = raw?;
+                by_id.insert(raw.id, (raw, confidence));
+            }
+            for id in ids {
+                let Some((raw, confidence)) = by_id.remove(&id) else {
+                    continue;
+                };
+                rows.push(QueueRow {
+                    row: raw.into_row()?,
+                    min_confidence: confidence
+                        .map(|c| crate::documents::parse_decimal(&c, "suggestion confidence"))
+                        .transpose()?,
+                });
+            }
+        }
+        Ok(QueuePage {
+            total: u64::try_from(total).unwrap_or_default(),
+            rows,
+        })
+    }
+
+    /// Every document matching `query` with its currency and amount due (for a bulk action's
+    /// count and total), oldest first.
+    pub fn queue_members(
+        &self,
+        query: &QueueQuery,
+    ) -> Result<Vec<(DocumentId, Currency, Decimal)>, StoreError> {
+        let (clause, values) = where_clause(query);
+        let mut stmt = self.conn().prepare(&format!(
+            "SELECT d.id, d.currency, d.payable FROM documents d{clause} ORDER BY d.id"
+        ))?;
+        let raw = stmt
+            .query_map(rusqlite::params_from_iter(values.iter()), |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                ))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        raw.into_iter()
+            .map(|(id, currency, payable)| {
+                let id = DocumentId(id);
+                Ok((
+                    id,
+                    Currency::parse(&currency).map_err(|_| {
+                        StoreError::corrupt(format!("{id} has currency '{currency}'"))
+                    })?,
+                    crate::documents::parse_decimal(&payable, &format!("{id} payable"))?,
+                ))
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimal_text_compares_by_value() {
+        let cases = [
+            ("9.50", "10.00", Ordering::Less),
+            ("-1", "0.01", Ordering::Less),
+            ("100", "100.000", Ordering::Equal),
+            ("0.10", "0.1", Ordering::Equal),
+            (
+                "12345678901234567890.01",
+                "12345678901234567890.02",
+                Ordering::Less,
+            ),
+            ("abc", "1", Ordering::Greater),
+        ];
+        for (a, b, expected) in cases {
+            assert_eq!(compare_decimal_text(a, b), expected, "{a} vs {b}");
+        }
+    }
+
+    #[test]
+    fn like_patterns_escape_wildcards() {
+        assert_eq!(like_pattern(" 50%_off "), "%50\\%\\_off%");
+    }
+}
