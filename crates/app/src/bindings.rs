@@ -56,6 +56,9 @@ pub fn generate() -> Result<BTreeMap<String, String>, String> {
         crate::queue::QueueSort::export_all(&cfg)?;
         crate::queue::QueuePageView::export_all(&cfg)?;
         crate::queue::BulkPreview::export_all(&cfg)?;
+        crate::export::lines::LinesExportReport::export_all(&cfg)?;
+        crate::export::payables::PayablesExport::export_all(&cfg)?;
+        crate::export::payables::PayablesForecast::export_all(&cfg)?;
         Ok(())
     })();
     let files = result

@@ -47,8 +47,13 @@ pub use dto_approvals::*;
 pub use dto_gl::*;
 pub use dto_import::{DuplicateResolution, ProfileView};
 pub use error::{AppError, ErrorCode};
-pub use export::LedgerFormat;
 pub use export::ledger::JournalExportReport;
+pub use export::lines::LinesExportReport;
+pub use export::payables::{
+    DueTotal, EarlyPaymentDiscount, ForecastWeek, OpenPayable, PayableSum, PayablesExport,
+    PayablesForecast,
+};
+pub use export::{LedgerFormat, LinesFormat, PayablesFormat};
 pub use import::ImportOptions;
 pub use queue::{
     BulkPreview, CurrencyAmount, QueueFilter, QueuePageView, QueueReasonFilter, QueueRowView,

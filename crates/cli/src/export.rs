@@ -4,7 +4,7 @@
 //! written then goes to standard error, so that the data stream stays clean for a pipe.
 
 use clap::{Args, Subcommand};
-use folio_app::{AppError, LedgerFormat, Workspace};
+use folio_app::{AppError, LedgerFormat, LinesFormat, PayablesForecast, PayablesFormat, Workspace};
 use serde::Serialize;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -32,12 +32,51 @@ pub enum ExportCommand {
         #[arg(long)]
         json: bool,
     },
+    /// One row per coded journal line (document, vendor, amounts, account, dimensions, coding,
+    /// approval, posting) as CSV or Parquet; see docs/export-lines.md.
+    Lines {
+        /// csv or parquet.
+        #[arg(long, value_name = "FORMAT")]
+        format: String,
+        /// Only journals dated on or after this day (YYYY-MM-DD).
+        #[arg(long, value_name = "DATE")]
+        since: Option<String>,
+        /// Only documents changed after this change sequence (the last_seq of an earlier export).
+        #[arg(long, value_name = "N")]
+        after_seq: Option<i64>,
+        /// Write here (atomically) instead of to standard output.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// The report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Open payables by due date and currency (gross, early-payment discounts, IBAN) for a
+    /// treasury forecast.
+    Payables {
+        /// csv or json.
+        #[arg(long, value_name = "FORMAT")]
+        format: String,
+        /// Write here (atomically) instead of to standard output.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// What is due in each of the next weeks, per currency (JSON with --json).
+    Forecast {
+        #[arg(long, default_value_t = 13)]
+        weeks: u32,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 impl ExportArgs {
     pub fn json(&self) -> bool {
         match &self.command {
-            ExportCommand::Journals { json, .. } => *json,
+            ExportCommand::Journals { json, .. }
+            | ExportCommand::Lines { json, .. }
+            | ExportCommand::Forecast { json, .. } => *json,
+            ExportCommand::Payables { format, .. } => format == "json",
         }
     }
 }
@@ -82,5 +121,73 @@ pub fn run(workspace: &Workspace, args: ExportArgs) -> Result<ExitCode, AppError
             });
             Ok(ExitCode::SUCCESS)
         }
+        ExportCommand::Lines {
+            format,
+            since,
+            after_seq,
+            out,
+            json,
+        } => {
+            let format = LinesFormat::parse(&format)?;
+            let done =
+                workspace.export_lines(format, since.as_deref(), after_seq, out.as_deref())?;
+            report(&done, json, out.is_some(), || {
+                format!(
+                    "{} lines of {} documents written as {}{}; last change sequence {} \
+                     (next time: --after-seq {})",
+                    done.rows,
+                    done.documents,
+                    done.format,
+                    done.path
+                        .as_deref()
+                        .map(|p| format!(" to {p}"))
+                        .unwrap_or_default(),
+                    done.last_seq,
+                    done.last_seq
+                )
+            });
+            Ok(ExitCode::SUCCESS)
+        }
+        ExportCommand::Payables { format, out } => {
+            let format = PayablesFormat::parse(&format)?;
+            let n = workspace.export_payables(format, out.as_deref())?;
+            if let Some(path) = out {
+                println!("{n} open payables written to {}", path.display());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        ExportCommand::Forecast { weeks, json } => {
+            let forecast = workspace.payables_forecast(weeks)?;
+            if json {
+                match serde_json::to_string_pretty(&forecast) {
+                    Ok(text) => println!("{text}"),
+                    Err(e) => eprintln!("error: could not write JSON: {e}"),
+                }
+            } else {
+                print_forecast(&forecast);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
     }
+}
+
+fn print_forecast(f: &PayablesForecast) {
+    let list = |totals: &[folio_app::PayableSum]| {
+        if totals.is_empty() {
+            "-".to_owned()
+        } else {
+            totals
+                .iter()
+                .map(|t| format!("{} {} ({})", t.amount, t.currency, t.documents))
+                .collect::<Vec<_>>()
+                .join(", ")
+        }
+    };
+    println!("open payables as of {}", f.as_of);
+    println!("{:<23}  {}", "overdue", list(&f.overdue));
+    for w in &f.weeks {
+        println!("{} .. {}  {}", w.week_start, w.week_end, list(&w.totals));
+    }
+    println!("{:<23}  {}", "later", list(&f.later));
+    println!("{:<23}  {}", "no due date", list(&f.undated));
 }

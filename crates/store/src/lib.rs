@@ -36,7 +36,7 @@ pub use documents::{
     normalise_supplier,
 };
 pub use error::StoreError;
-pub use export::ExportedJournal;
+pub use export::{ExportedJournal, LineFilter, LineRow, LineVisitor, LinesSnapshot};
 pub use history::{
     ApprovedLine, ForgottenVendor, HistoryImport, NewHistoryLine, StoredHistoryLine, StoredRate,
 };

@@ -85,6 +85,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0007_rule_pack_archive.sql",
         sql: include_str!("../migrations/0007_rule_pack_archive.sql"),
     },
+    Migration {
+        version: 8,
+        name: "0008_change_seq.sql",
+        sql: include_str!("../migrations/0008_change_seq.sql"),
+    },
 ];
 
 /// The schema version this build of Folio writes and understands.

@@ -1,4 +1,4 @@
--- user_version = 7
+-- user_version = 8
 
 CREATE TABLE accounts (
     code     TEXT PRIMARY KEY NOT NULL CHECK (code <> ''),
@@ -67,6 +67,108 @@ CREATE TABLE dimensions (
     name     TEXT NOT NULL,
     required INTEGER NOT NULL CHECK (required IN (0, 1))
 ) STRICT;
+
+CREATE TABLE document_changes (
+    document_id INTEGER PRIMARY KEY NOT NULL REFERENCES documents (id),
+    change_seq  INTEGER NOT NULL UNIQUE CHECK (change_seq >= 1)
+) STRICT;
+
+CREATE TRIGGER document_changes_decision_insert AFTER INSERT ON journal_decisions
+BEGIN
+    INSERT OR REPLACE INTO document_changes (document_id, change_seq)
+    VALUES ((SELECT document_id FROM journals WHERE id = NEW.journal_id),
+            (SELECT coalesce(max(change_seq), 0) + 1 FROM document_changes));
+END;
+
+CREATE TRIGGER document_changes_decision_update AFTER UPDATE ON journal_decisions
+BEGIN
+    INSERT OR REPLACE INTO document_changes (document_id, change_seq)
+    VALUES ((SELECT document_id FROM journals WHERE id = NEW.journal_id),
+            (SELECT coalesce(max(change_seq), 0) + 1 FROM document_changes));
+END;
+
+CREATE TRIGGER document_changes_document_insert AFTER INSERT ON documents
+BEGIN
+    INSERT OR REPLACE INTO document_changes (document_id, change_seq)
+    VALUES (NEW.id, (SELECT coalesce(max(change_seq), 0) + 1 FROM document_changes));
+END;
+
+CREATE TRIGGER document_changes_document_update AFTER UPDATE ON documents
+BEGIN
+    INSERT OR REPLACE INTO document_changes (document_id, change_seq)
+    VALUES (NEW.id, (SELECT coalesce(max(change_seq), 0) + 1 FROM document_changes));
+END;
+
+CREATE TRIGGER document_changes_journal_delete AFTER DELETE ON journals
+BEGIN
+    INSERT OR REPLACE INTO document_changes (document_id, change_seq)
+    VALUES (OLD.document_id, (SELECT coalesce(max(change_seq), 0) + 1 FROM document_changes));
+END;
+
+CREATE TRIGGER document_changes_journal_insert AFTER INSERT ON journals
+BEGIN
+    INSERT OR REPLACE INTO document_changes (document_id, change_seq)
+    VALUES (NEW.document_id, (SELECT coalesce(max(change_seq), 0) + 1 FROM document_changes));
+END;
+
+CREATE TRIGGER document_changes_journal_line_delete AFTER DELETE ON journal_lines
+BEGIN
+    INSERT OR REPLACE INTO document_changes (document_id, change_seq)
+    VALUES ((SELECT document_id FROM journals WHERE id = OLD.journal_id),
+            (SELECT coalesce(max(change_seq), 0) + 1 FROM document_changes));
+END;
+
+CREATE TRIGGER document_changes_journal_line_insert AFTER INSERT ON journal_lines
+BEGIN
+    INSERT OR REPLACE INTO document_changes (document_id, change_seq)
+    VALUES ((SELECT document_id FROM journals WHERE id = NEW.journal_id),
+            (SELECT coalesce(max(change_seq), 0) + 1 FROM document_changes));
+END;
+
+CREATE TRIGGER document_changes_journal_line_update AFTER UPDATE ON journal_lines
+BEGIN
+    INSERT OR REPLACE INTO document_changes (document_id, change_seq)
+    VALUES ((SELECT document_id FROM journals WHERE id = NEW.journal_id),
+            (SELECT coalesce(max(change_seq), 0) + 1 FROM document_changes));
+END;
+
+CREATE TRIGGER document_changes_journal_update AFTER UPDATE ON journals
+BEGIN
+    INSERT OR REPLACE INTO document_changes (document_id, change_seq)
+    VALUES (NEW.document_id, (SELECT coalesce(max(change_seq), 0) + 1 FROM document_changes));
+END;
+
+CREATE TRIGGER document_changes_outbox_insert AFTER INSERT ON outbox
+BEGIN
+    INSERT OR REPLACE INTO document_changes (document_id, change_seq)
+    VALUES ((SELECT document_id FROM journals WHERE id = NEW.journal_id),
+            (SELECT coalesce(max(change_seq), 0) + 1 FROM document_changes));
+END;
+
+CREATE TRIGGER document_changes_outbox_update AFTER UPDATE ON outbox
+BEGIN
+    INSERT OR REPLACE INTO document_changes (document_id, change_seq)
+    VALUES ((SELECT document_id FROM journals WHERE id = NEW.journal_id),
+            (SELECT coalesce(max(change_seq), 0) + 1 FROM document_changes));
+END;
+
+CREATE TRIGGER document_changes_suggestion_delete AFTER DELETE ON suggestions
+BEGIN
+    INSERT OR REPLACE INTO document_changes (document_id, change_seq)
+    VALUES (OLD.document_id, (SELECT coalesce(max(change_seq), 0) + 1 FROM document_changes));
+END;
+
+CREATE TRIGGER document_changes_suggestion_insert AFTER INSERT ON suggestions
+BEGIN
+    INSERT OR REPLACE INTO document_changes (document_id, change_seq)
+    VALUES (NEW.document_id, (SELECT coalesce(max(change_seq), 0) + 1 FROM document_changes));
+END;
+
+CREATE TRIGGER document_changes_suggestion_update AFTER UPDATE ON suggestions
+BEGIN
+    INSERT OR REPLACE INTO document_changes (document_id, change_seq)
+    VALUES (NEW.document_id, (SELECT coalesce(max(change_seq), 0) + 1 FROM document_changes));
+END;
 
 CREATE TABLE document_lines (
     document_id  INTEGER NOT NULL REFERENCES documents (id),
@@ -538,6 +640,8 @@ CREATE TABLE suggestions (
     created_by       TEXT NOT NULL CHECK (created_by <> ''),
     PRIMARY KEY (document_id, line_no, field, source)
 ) STRICT;
+
+CREATE INDEX suggestions_export ON suggestions (document_id, line_no, field, source, confidence, created_by);
 
 CREATE TRIGGER suggestions_person_only_while_draft
 BEFORE INSERT ON suggestions

@@ -9,6 +9,7 @@
 //! - `cargo xtask e2e` — only the real-window end-to-end test, on a fresh demo workspace.
 
 mod bench_coding;
+mod bench_export;
 mod bench_gl;
 mod bench_import;
 mod desktop;
@@ -32,9 +33,10 @@ fn main() -> Result<()> {
         Some("bench") if args.get(1).map(String::as_str) == Some("coding") => bench_coding::run(),
         Some("bench") if args.get(1).map(String::as_str) == Some("import") => bench_import::run(),
         Some("bench") if args.get(1).map(String::as_str) == Some("gl") => bench_gl::run(),
+        Some("bench") if args.get(1).map(String::as_str) == Some("export") => bench_export::run(),
         _ => {
             eprintln!(
-                "usage: cargo xtask test | run | bindings | e2e | bench coding | import | gl"
+                "usage: cargo xtask test | run | bindings | e2e | bench coding | import | gl | export"
             );
             std::process::exit(2);
         }

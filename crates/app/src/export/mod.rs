@@ -6,6 +6,8 @@
 //! once complete, so a nightly job that picks the file up never reads half of it.
 
 pub mod ledger;
+pub mod lines;
+pub mod payables;
 
 use crate::error::{AppError, ErrorCode};
 use std::fs::File;
@@ -13,11 +15,13 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 pub use ledger::LedgerFormat;
+pub use lines::LinesFormat;
+pub use payables::PayablesFormat;
 
 /// Where an export goes: standard output, or a file replaced atomically when the export is done.
 pub(crate) struct Output {
     target: Option<(PathBuf, PathBuf)>,
-    writer: Box<dyn Write>,
+    writer: Box<dyn Write + Send>,
 }
 
 fn io_error(path: &Path, e: std::io::Error) -> AppError {
@@ -38,7 +42,7 @@ impl Output {
         match path {
             None => Ok(Output {
                 target: None,
-                writer: Box::new(BufWriter::with_capacity(1 << 16, std::io::stdout().lock())),
+                writer: Box::new(BufWriter::with_capacity(1 << 16, std::io::stdout())),
             }),
             Some(path) => {
                 let name = path.file_name().ok_or_else(|| {
@@ -60,7 +64,7 @@ impl Output {
         }
     }
 
-    pub(crate) fn writer(&mut self) -> &mut dyn Write {
+    pub(crate) fn writer(&mut self) -> &mut (dyn Write + Send) {
         &mut self.writer
     }
 
