@@ -25,7 +25,7 @@ use crate::error::{AppError, ErrorCode};
 use crate::policy::{Facts, Policy, Requirement};
 use crate::workspace::{Workspace, not_found, parse_document_id};
 use chrono::NaiveDate;
-use folio_domain::{Currency, Journal, JournalStatus, Problem};
+use folio_domain::{Currency, Journal, JournalStatus, Period, Problem};
 use folio_gl::JournalRef;
 use folio_store::{
     ApprovalRequest, DocumentId, JournalId, StoredDecision, StoredJournal, journal_content_sha256,
@@ -34,6 +34,44 @@ use rand::RngCore;
 
 /// The setting holding the local lock date.
 pub const LOCK_UNTIL: &str = "periods.lock_until";
+
+/// The local lock date and the GL's closed periods.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct PeriodLocks {
+    until: Option<NaiveDate>,
+    closed: Vec<Period>,
+}
+
+impl PeriodLocks {
+    /// What keeps `journal` out of the GL because of its date.
+    pub(crate) fn problems(&self, journal: &Journal) -> Vec<Problem> {
+        let mut problems = Vec::new();
+        if let Some(until) = self.until
+            && journal.date <= until
+        {
+            problems.push(Problem::error(
+                "PERIOD_LOCKED",
+                "date",
+                format!(
+                    "the journal is dated {}, on or before the local lock date {until} \
+                     (`folio lock`)",
+                    journal.date
+                ),
+            ));
+        }
+        for p in self.closed.iter().filter(|p| p.contains(journal.date)) {
+            problems.push(Problem::error(
+                "PERIOD_CLOSED",
+                "date",
+                format!(
+                    "the journal is dated {}, in period {} ({} to {}), which the GL has closed",
+                    journal.date, p.name, p.start, p.end
+                ),
+            ));
+        }
+        problems
+    }
+}
 
 fn rfc3339(at: chrono::DateTime<chrono::Utc>) -> String {
     at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
@@ -157,36 +195,26 @@ impl Workspace {
         self.locks()
     }
 
+    /// The local lock date and the GL's closed periods, read once for many journals.
+    pub(crate) fn period_locks(&self) -> Result<PeriodLocks, AppError> {
+        Ok(PeriodLocks {
+            until: self
+                .store
+                .setting(LOCK_UNTIL)?
+                .and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok()),
+            closed: self
+                .store
+                .master_data()?
+                .periods
+                .into_iter()
+                .filter(|p| p.closed)
+                .collect(),
+        })
+    }
+
     /// What keeps `journal` out of the GL because of its date: the local lock, a closed period.
     pub fn period_problems(&self, journal: &Journal) -> Result<Vec<Problem>, AppError> {
-        let mut problems = Vec::new();
-        if let Some(until) = self.store.setting(LOCK_UNTIL)?
-            && let Ok(until) = NaiveDate::parse_from_str(&until, "%Y-%m-%d")
-            && journal.date <= until
-        {
-            problems.push(Problem::error(
-                "PERIOD_LOCKED",
-                "date",
-                format!(
-                    "the journal is dated {}, on or before the local lock date {until} \
-                     (`folio lock`)",
-                    journal.date
-                ),
-            ));
-        }
-        for p in self.store.master_data()?.periods {
-            if p.closed && p.contains(journal.date) {
-                problems.push(Problem::error(
-                    "PERIOD_CLOSED",
-                    "date",
-                    format!(
-                        "the journal is dated {}, in period {} ({} to {}), which the GL has closed",
-                        journal.date, p.name, p.start, p.end
-                    ),
-                ));
-            }
-        }
-        Ok(problems)
+        Ok(self.period_locks()?.problems(journal))
     }
 
     fn current_journal(&self, document: DocumentId) -> Result<StoredJournal, AppError> {
@@ -394,6 +422,7 @@ impl Workspace {
         &self,
         id: JournalId,
         journal: &Journal,
+        locks: &PeriodLocks,
     ) -> Result<Option<String>, AppError> {
         let sha = journal_content_sha256(journal);
         let approvers = approvers_for(&self.store.journal_decisions(id)?, &sha);
@@ -409,7 +438,7 @@ impl Workspace {
                 "refused by rule SOD-PREPARER: {both} both prepared and approved {id}"
             )));
         }
-        let period = self.period_problems(journal)?;
+        let period = locks.problems(journal);
         if !period.is_empty() {
             let list: Vec<String> = period.iter().map(ToString::to_string).collect();
             return Ok(Some(format!(

@@ -276,6 +276,7 @@ impl Worker<'_> {
             return Ok(false);
         }
         let master = self.ws.store.master_data()?;
+        let locks = self.ws.period_locks()?;
         let mut refused = Vec::new();
         let mut ready = Vec::new();
         for entry in due {
@@ -289,7 +290,10 @@ impl Worker<'_> {
                 )
             })?;
             // Segregation of duties, the approval's content and the period, once more.
-            if let Some(reason) = self.ws.send_refusal(entry.journal, &stored.journal)? {
+            if let Some(reason) = self
+                .ws
+                .send_refusal(entry.journal, &stored.journal, &locks)?
+            {
                 refused.push((
                     entry.journal,
                     OutboxOutcome::Rejected {
