@@ -1,6 +1,7 @@
 //! What the general-ledger tests share: the Python tools (beancount's `bean-check`, Fava) in a
 //! venv under the target folder, a chart of accounts, generated journals, and reading a beancount
-//! ledger back to count references.
+//! ledger back to count references; hledger-web (Debian's, on the PATH) with its journal, and
+//! hledger's own reading of it.
 //!
 //! The venv is made on first use (`cargo xtask test` makes it before the tests run, so CI pays
 //! for it once): `python3 -m venv target/gl-venv` and `pip install` of pinned versions. When that
@@ -262,6 +263,170 @@ impl FavaServer {
 }
 
 impl Drop for FavaServer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Whether hledger and hledger-web (Debian's 1.25, installed by `cargo xtask test` through the
+/// system package list) are on the PATH; fails in CI and says "skipped" elsewhere when not.
+pub fn hledger_tools(test: &str) -> bool {
+    let runs = |tool: &str| {
+        Command::new(tool)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    if runs("hledger") && runs("hledger-web") {
+        return true;
+    }
+    skip(test, "hledger and hledger-web are not installed");
+    false
+}
+
+/// An hledger journal before Folio posts: the currencies' precision (`commodity` directives with
+/// their minor units) and `account` directives for `accounts`' postable ones, so that
+/// `hledger --strict check` holds Folio's entries to the chart.
+pub fn hledger_journal(comment: &str, accounts: &[Account]) -> String {
+    let mut text = format!("; {comment}\n");
+    for (code, minor_units) in [
+        ("EUR", 2),
+        ("USD", 2),
+        ("GBP", 2),
+        ("CHF", 2),
+        ("SEK", 2),
+        ("DKK", 2),
+        ("NOK", 2),
+        ("PLN", 2),
+        ("JPY", 0),
+    ] {
+        // hledger wants the decimal point even with no decimals (`1000. JPY`).
+        let zeros = "0".repeat(minor_units);
+        text.push_str(&format!("commodity 1000.{zeros} {code}\n"));
+    }
+    for account in accounts.iter().filter(|a| a.postable && a.active) {
+        text.push_str(&format!(
+            "account {}\n",
+            folio_gl::chart::account_name(account)
+        ));
+    }
+    text
+}
+
+/// How often each `folio_ref` tag occurs in the transactions hledger itself reads from
+/// `journal` (`hledger print tag:folio_ref -O json`).
+pub fn hledger_ref_counts(journal: &Path) -> HashMap<String, usize> {
+    let out = Command::new("hledger")
+        .arg("-f")
+        .arg(journal)
+        .args(["print", "tag:folio_ref", "-O", "json"])
+        .output()
+        .expect("hledger runs");
+    assert!(
+        out.status.success(),
+        "hledger print: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let transactions: Vec<serde_json::Value> =
+        serde_json::from_slice(&out.stdout).expect("hledger's JSON");
+    let mut counts = HashMap::new();
+    for t in transactions {
+        let tags = t["ttags"].as_array().cloned().unwrap_or_default();
+        for tag in tags {
+            if tag[0] == "folio_ref" {
+                let value = tag[1].as_str().unwrap_or_default().to_owned();
+                *counts.entry(value).or_insert(0) += 1;
+            }
+        }
+    }
+    counts
+}
+
+/// `hledger --strict check` of `journal` (every transaction balanced, every account and commodity
+/// declared): empty when hledger accepts it, else its complaints.
+pub fn hledger_check(journal: &Path) -> String {
+    let out = Command::new("hledger")
+        .arg("-f")
+        .arg(journal)
+        .args(["--strict", "check"])
+        .output()
+        .expect("hledger runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    if out.status.success() {
+        text.trim().to_owned()
+    } else {
+        format!("hledger check failed ({}): {text}", out.status)
+    }
+}
+
+/// An hledger-web server (JSON API only, may add) on 127.0.0.1 serving one journal; stopped
+/// when dropped.
+#[derive(Debug)]
+pub struct HledgerWebServer {
+    pub port: u16,
+    pub journal: PathBuf,
+    child: Option<std::process::Child>,
+}
+
+impl HledgerWebServer {
+    /// Starts hledger-web on a free port and waits until it answers.
+    pub fn start(journal: &Path) -> HledgerWebServer {
+        let mut server = HledgerWebServer {
+            port: free_port(),
+            journal: journal.to_path_buf(),
+            child: None,
+        };
+        server.restart();
+        server
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Stops hledger-web (if running) and starts it again on the same port.
+    pub fn restart(&mut self) {
+        self.stop();
+        let child = Command::new("hledger-web")
+            .args(["--serve-api", "--host", "127.0.0.1", "--port"])
+            .arg(self.port.to_string())
+            .arg("--file")
+            .arg(&self.journal)
+            .arg("--capabilities=view,add")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("hledger-web starts");
+        self.child = Some(child);
+        let started = std::time::Instant::now();
+        while started.elapsed() < std::time::Duration::from_secs(60) {
+            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                return;
+            }
+            if let Some(Ok(Some(status))) = self.child.as_mut().map(std::process::Child::try_wait) {
+                panic!(
+                    "hledger-web exited ({status}); try: hledger -f {} check",
+                    self.journal.display()
+                );
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        panic!("hledger-web did not start on port {}", self.port);
+    }
+
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for HledgerWebServer {
     fn drop(&mut self) {
         self.stop();
     }

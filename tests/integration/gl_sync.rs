@@ -6,12 +6,17 @@
 //! * 500 journals to a real Fava through the fault proxy (answers dropped after booking,
 //!   connections reset, 500, 503, 429 with Retry-After, answers past the timeout, and Fava
 //!   restarted mid-run) end with every journal in the ledger exactly once and nothing queued;
+//! * the same 500 through the fault proxy to a real hledger-web 1.25, checked with hledger's own
+//!   reading of the journal (`hledger print`, `hledger --strict check`);
 //! * `folio sync` killed with SIGKILL at 30 random points and started again: the same.
 
 use folio_app::{Context, SyncOptions, Workspace};
 use folio_gl::fault_proxy::{Fault, FaultProxy, Schedule};
-use folio_gl::{AnyConnector, Fava};
-use folio_tests::gl_support::{FavaServer, bean_check, python_tools, ref_counts};
+use folio_gl::{AnyConnector, Fava, HledgerWeb};
+use folio_tests::gl_support::{
+    FavaServer, HledgerWebServer, bean_check, hledger_check, hledger_journal, hledger_ref_counts,
+    hledger_tools, python_tools, ref_counts,
+};
 use folio_tests::{folio, folio_bin, stdout};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -314,6 +319,110 @@ fn five_hundred_journals_reach_fava_exactly_once_through_faults_and_a_restart() 
     );
     assert_eq!(bean_check(&bin, &ledger), "");
     assert_exactly_once(&ws_dir, &ref_counts(&ledger), 500);
+    let log = ws.gl_log(100_000).unwrap();
+    assert!(
+        log.iter().any(|c| c.status == "429"),
+        "the monitor shows the 429s"
+    );
+    assert!(
+        log.iter().any(|c| c.status == "timeout"),
+        "and the timeouts"
+    );
+}
+
+/// The fault schedule of the 500-journal runs: about three requests in ten meet a fault; answers
+/// held back 2.5 s against a 2 s timeout.
+fn fault_schedule() -> Schedule {
+    Schedule {
+        faults: vec![
+            (Fault::DropResponse, 40),
+            (Fault::ResetBeforeForward, 40),
+            (Fault::Status(500), 40),
+            (Fault::Status(503), 40),
+            (
+                Fault::RateLimit {
+                    retry_after_secs: 1,
+                },
+                60,
+            ),
+            (Fault::Slow(Duration::from_millis(2500)), 60),
+        ],
+        seed: 20261122,
+    }
+}
+
+#[test]
+fn five_hundred_journals_reach_hledger_web_exactly_once_through_faults_and_a_restart() {
+    let test = "five_hundred_journals_reach_hledger_web_exactly_once_through_faults_and_a_restart";
+    if !hledger_tools(test) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (ws_dir, queued) = workspace_with_queued_journals(dir.path(), 474);
+    assert_eq!(queued, 500);
+    let journal = dir.path().join("main.journal");
+    let accounts = folio_app::demo::demo_master_data(today()).accounts;
+    std::fs::write(&journal, hledger_journal("Folio sync test", &accounts)).unwrap();
+    let server = Arc::new(Mutex::new(HledgerWebServer::start(&journal)));
+    let upstream = format!("127.0.0.1:{}", server.lock().unwrap().port)
+        .parse()
+        .unwrap();
+    let rt = proxy_runtime();
+    let proxy = Arc::new(
+        rt.block_on(FaultProxy::start(upstream, fault_schedule()))
+            .unwrap(),
+    );
+    // hledger-web restarts mid-run, behind an outage (not under a request: a kill mid-append
+    // would cut the GL's own file).
+    let restarter = {
+        let (server, proxy) = (Arc::clone(&server), Arc::clone(&proxy));
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_secs(3));
+            proxy.set_down(true);
+            std::thread::sleep(Duration::from_secs(3));
+            server.lock().unwrap().restart();
+            proxy.set_down(false);
+        })
+    };
+    let mut ws = Workspace::open(&ws_dir).unwrap();
+    // No journal path: the connector learns it from hledger-web's own answers.
+    let connector = AnyConnector::HledgerWeb(
+        HledgerWeb::new(&proxy.url(), &accounts, Duration::from_secs(2), None, None).unwrap(),
+    );
+    let started = Instant::now();
+    let report = ws
+        .sync_with(
+            connector,
+            SyncOptions {
+                max_wait: Duration::from_secs(240),
+                batch: 25,
+                settle: Duration::from_secs(4),
+                ..SyncOptions::default()
+            },
+            &mut StdRng::seed_from_u64(8),
+        )
+        .unwrap();
+    restarter.join().unwrap();
+    let counts = hledger_ref_counts(&journal);
+    let duplicates: usize = counts.values().map(|n| n.saturating_sub(1)).sum();
+    let posted = outbox(&ws_dir).iter().filter(|e| e.1 == "posted").count();
+    eprintln!(
+        "{report:?} in {:.1} s; faults injected: {:?}; attempted 500, posted {posted}, \
+         duplicates {duplicates}, lost {}",
+        started.elapsed().as_secs_f64(),
+        proxy.counts(),
+        500 - counts.len().min(500),
+    );
+    assert_eq!((report.rejected, report.remaining), (0, 0), "{report:?}");
+    let faults: u64 = proxy
+        .counts()
+        .iter()
+        .filter(|(f, _)| **f != Fault::Pass)
+        .map(|(_, n)| n)
+        .sum();
+    assert!(faults >= 10, "too few faults: {:?}", proxy.counts());
+    assert_eq!(hledger_check(&journal), "");
+    assert_exactly_once(&ws_dir, &counts, 500);
     let log = ws.gl_log(100_000).unwrap();
     assert!(
         log.iter().any(|c| c.status == "429"),

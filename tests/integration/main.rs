@@ -7,6 +7,7 @@ mod crash;
 mod export;
 mod gl_contract;
 mod gl_fava;
+mod gl_hledger_web;
 mod gl_keychain;
 mod gl_ledger_file;
 mod gl_pull;

@@ -16,7 +16,7 @@ use crate::workspace::{Workspace, parse_document_id};
 use folio_domain::{Journal, JournalStatus, Problem};
 #[cfg(test)]
 use folio_gl::JournalRef;
-use folio_gl::{AnyConnector, ConnectorKind, Fava, GlError, LedgerFile};
+use folio_gl::{AnyConnector, ConnectorKind, Fava, GlError, HledgerWeb, LedgerFile};
 use folio_store::MasterData;
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
@@ -180,7 +180,7 @@ impl Workspace {
         self.require(crate::access::Permission::ManageConnections)?;
         let kind = ConnectorKind::parse(kind).ok_or_else(|| {
             invalid(format!(
-                "'{kind}' is not a GL connector Folio has (ledger-file, fava)"
+                "'{kind}' is not a GL connector Folio has (ledger-file, fava, hledger-web)"
             ))
         })?;
         let ledger = match (kind, ledger) {
@@ -252,6 +252,18 @@ impl Workspace {
                     .ok_or_else(|| invalid("the fava connection has no URL"))?;
                 AnyConnector::Fava(
                     Fava::new(&url, &accounts, REQUEST_TIMEOUT, auth).map_err(gl_error)?,
+                )
+            }
+            ConnectorKind::HledgerWeb => {
+                let url = connection
+                    .url
+                    .ok_or_else(|| invalid("the hledger-web connection has no URL"))?;
+                // The journal file hledger-web serves, when given: where a reference hledger-web
+                // does not show yet is looked for (see folio_gl::hledger_web).
+                let journal = connection.ledger.map(PathBuf::from);
+                AnyConnector::HledgerWeb(
+                    HledgerWeb::new(&url, &accounts, REQUEST_TIMEOUT, auth, journal)
+                        .map_err(gl_error)?,
                 )
             }
         })

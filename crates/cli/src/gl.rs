@@ -56,13 +56,14 @@ pub struct GlArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum GlCommand {
-    /// Connect the workspace to a general ledger (ledger-file or fava).
+    /// Connect the workspace to a general ledger (ledger-file, fava or hledger-web).
     Connect {
         #[arg(value_name = "KIND")]
         kind: String,
         #[arg(long)]
         url: Option<String>,
-        /// The beancount file of a ledger-file connection.
+        /// The beancount file of a ledger-file connection; for hledger-web, the journal file it
+        /// serves when hledger-web is on this machine but does not name it itself.
         #[arg(long, value_name = "FILE")]
         ledger: Option<PathBuf>,
         #[arg(long)]

@@ -6,6 +6,7 @@ use crate::connector::{
     BatchOutcome, Capabilities, Connector, ConnectorKind, GlError, GlMasterData, Outgoing, Posted,
 };
 use crate::fava::Fava;
+use crate::hledger_web::HledgerWeb;
 use crate::ledger_file::LedgerFile;
 use crate::monitor::CallRecord;
 use std::collections::BTreeMap;
@@ -15,6 +16,7 @@ use std::collections::BTreeMap;
 pub enum AnyConnector {
     LedgerFile(LedgerFile),
     Fava(Fava),
+    HledgerWeb(HledgerWeb),
 }
 
 impl Connector for AnyConnector {
@@ -22,6 +24,7 @@ impl Connector for AnyConnector {
         match self {
             AnyConnector::LedgerFile(c) => c.kind(),
             AnyConnector::Fava(c) => c.kind(),
+            AnyConnector::HledgerWeb(c) => c.kind(),
         }
     }
 
@@ -29,6 +32,7 @@ impl Connector for AnyConnector {
         match self {
             AnyConnector::LedgerFile(c) => c.capabilities(),
             AnyConnector::Fava(c) => c.capabilities(),
+            AnyConnector::HledgerWeb(c) => c.capabilities(),
         }
     }
 
@@ -36,6 +40,7 @@ impl Connector for AnyConnector {
         match self {
             AnyConnector::LedgerFile(c) => c.post(batch).await,
             AnyConnector::Fava(c) => c.post(batch).await,
+            AnyConnector::HledgerWeb(c) => c.post(batch).await,
         }
     }
 
@@ -46,6 +51,7 @@ impl Connector for AnyConnector {
         match self {
             AnyConnector::LedgerFile(c) => c.lookup(references).await,
             AnyConnector::Fava(c) => c.lookup(references).await,
+            AnyConnector::HledgerWeb(c) => c.lookup(references).await,
         }
     }
 
@@ -53,6 +59,7 @@ impl Connector for AnyConnector {
         match self {
             AnyConnector::LedgerFile(c) => c.master_data().await,
             AnyConnector::Fava(c) => c.master_data().await,
+            AnyConnector::HledgerWeb(c) => c.master_data().await,
         }
     }
 
@@ -60,6 +67,7 @@ impl Connector for AnyConnector {
         match self {
             AnyConnector::LedgerFile(c) => c.drain_calls(),
             AnyConnector::Fava(c) => c.drain_calls(),
+            AnyConnector::HledgerWeb(c) => c.drain_calls(),
         }
     }
 }

@@ -24,6 +24,8 @@ pub enum ConnectorKind {
     LedgerFile,
     /// Fava, beancount's web app, through its JSON API.
     Fava,
+    /// hledger-web (1.25), hledger's web server, through its JSON API.
+    HledgerWeb,
 }
 
 impl ConnectorKind {
@@ -31,13 +33,18 @@ impl ConnectorKind {
         match self {
             ConnectorKind::LedgerFile => "ledger-file",
             ConnectorKind::Fava => "fava",
+            ConnectorKind::HledgerWeb => "hledger-web",
         }
     }
 
     pub fn parse(text: &str) -> Option<ConnectorKind> {
-        [ConnectorKind::LedgerFile, ConnectorKind::Fava]
-            .into_iter()
-            .find(|k| k.as_str() == text)
+        [
+            ConnectorKind::LedgerFile,
+            ConnectorKind::Fava,
+            ConnectorKind::HledgerWeb,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == text)
     }
 }
 

@@ -51,7 +51,7 @@ const MAX_BATCH: usize = 500;
 static GATES: LazyLock<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>> =
     LazyLock::new(Mutex::default);
 
-fn gate_for(base: &str) -> Arc<tokio::sync::Mutex<()>> {
+pub(crate) fn gate_for(base: &str) -> Arc<tokio::sync::Mutex<()>> {
     let mut gates = GATES
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);

@@ -27,6 +27,10 @@ pub struct Http {
     /// Statuses that mean "not now" for this GL rather than what they say: Fava answers 404 for
     /// its ledger while another request reloads it.
     pub transient_statuses: &'static [u16],
+    /// Statuses that hide what happened for this GL: hledger-web with `--serve-api` answers 403
+    /// for any failure inside it (its error page is the disabled web UI), also after a write. An
+    /// unknown outcome, never a refusal.
+    pub doubtful_statuses: &'static [u16],
 }
 
 impl Http {
@@ -43,6 +47,7 @@ impl Http {
             connector,
             auth: None,
             transient_statuses: &[],
+            doubtful_statuses: &[],
         })
     }
 
@@ -106,12 +111,7 @@ impl Http {
                 let outcome = if status.is_success() || status.is_redirection() {
                     Ok(response)
                 } else {
-                    Err(status_error(
-                        status,
-                        &response,
-                        operation,
-                        self.transient_statuses,
-                    ))
+                    Err(status_error(status, &response, operation, self))
                 };
                 (status.as_u16().to_string(), correlation, outcome)
             }
@@ -184,15 +184,11 @@ fn retry_after(response: &Response) -> Duration {
         .unwrap_or(DEFAULT_RETRY_AFTER)
 }
 
-fn status_error(
-    status: StatusCode,
-    response: &Response,
-    operation: &str,
-    transient: &[u16],
-) -> GlError {
+fn status_error(status: StatusCode, response: &Response, operation: &str, http: &Http) -> GlError {
     let message = format!("{operation}: HTTP {status}");
     match status {
-        s if transient.contains(&s.as_u16()) => GlError::retryable(message),
+        s if http.transient_statuses.contains(&s.as_u16()) => GlError::retryable(message),
+        s if http.doubtful_statuses.contains(&s.as_u16()) => GlError::unknown(message),
         StatusCode::TOO_MANY_REQUESTS => GlError::RateLimited {
             wait: retry_after(response),
             message,

@@ -11,6 +11,7 @@ pub mod chart;
 pub mod connector;
 pub mod fault_proxy;
 pub mod fava;
+pub mod hledger_web;
 pub mod http;
 pub mod ledger_file;
 pub mod ledger_text;
@@ -23,6 +24,7 @@ pub use connector::{
     BatchOutcome, Capabilities, Connector, ConnectorKind, GlError, GlMasterData, Outgoing, Posted,
 };
 pub use fava::Fava;
+pub use hledger_web::HledgerWeb;
 pub use ledger_file::LedgerFile;
 pub use monitor::{CallLog, CallRecord};
 pub use reference::{JournalRef, RefError};

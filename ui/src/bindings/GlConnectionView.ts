@@ -5,6 +5,6 @@
  */
 export type GlConnectionView = { 
 /**
- * `ledger-file` or `fava`.
+ * `ledger-file`, `fava` or `hledger-web`.
  */
 kind: string, url: string | null, ledger: string | null, user: string | null, has_secret: boolean, };
