@@ -181,3 +181,53 @@ fn http_get(port: u16, path: &str) -> String {
     stream.read_to_string(&mut text).unwrap();
     text
 }
+
+/// Through the CLI: the demo's journals, approved and synced to hledger-web with
+/// `folio gl connect hledger-web --url URL`, land once each and `hledger --strict check` accepts
+/// the journal.
+#[test]
+fn the_demo_syncs_to_hledger_web_through_the_cli() {
+    if !hledger_tools("the_demo_syncs_to_hledger_web_through_the_cli") {
+        return;
+    }
+    use folio_tests::{folio, stdout};
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("ws");
+    assert!(folio(&ws, &["init", "--demo"]).status.success());
+    let today = chrono::Utc::now().date_naive();
+    let accounts = folio_app::demo::demo_master_data(today).accounts;
+    let path = dir.path().join("main.journal");
+    std::fs::write(&path, hledger_journal("Folio demo", &accounts)).unwrap();
+    let server = HledgerWebServer::start(&path);
+    let connect = folio(
+        &ws,
+        &["gl", "connect", "hledger-web", "--url", &server.url()],
+    );
+    assert!(
+        connect.status.success(),
+        "{}",
+        String::from_utf8_lossy(&connect.stderr)
+    );
+    assert!(folio(&ws, &["approve", "--all"]).status.success());
+    let synced = folio(&ws, &["sync", "--once", "--json"]);
+    assert!(
+        synced.status.success(),
+        "{}",
+        String::from_utf8_lossy(&synced.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_str(&stdout(&synced)).unwrap();
+    assert_eq!(
+        (report["posted"].as_u64(), report["remaining"].as_u64()),
+        (Some(26), Some(0)),
+        "{report}"
+    );
+    let counts = hledger_ref_counts(&path);
+    assert_eq!(counts.len(), 26);
+    assert!(counts.values().all(|n| *n == 1), "{counts:?}");
+    assert_eq!(hledger_check(&path), "");
+    let log = stdout(&folio(&ws, &["gl", "log"]));
+    assert!(
+        log.contains("hledger-web") && log.contains("read_back"),
+        "{log}"
+    );
+}

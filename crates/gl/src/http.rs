@@ -218,6 +218,40 @@ pub async fn json<T: serde::de::DeserializeOwned>(
 mod tests {
     use super::*;
 
+    /// GLs in the cloud are https only: the client must speak TLS (rustls), not refuse the scheme.
+    /// A local listener sees the TLS handshake's first record (type 0x16, a ClientHello).
+    #[tokio::test]
+    async fn an_https_url_gets_a_tls_handshake() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = tokio::spawn(async move {
+            let (mut stream, _) = listener.accept().await.unwrap();
+            let mut first = [0u8; 3];
+            tokio::io::AsyncReadExt::read_exact(&mut stream, &mut first)
+                .await
+                .unwrap();
+            first
+        });
+        let http = Http::new("test", Duration::from_secs(2)).unwrap();
+        let log = CallLog::default();
+        let err = http
+            .send(
+                &log,
+                "probe",
+                http.get(&format!("https://127.0.0.1:{port}/")),
+            )
+            .await
+            .unwrap_err();
+        let first = tokio::time::timeout(Duration::from_secs(5), server)
+            .await
+            .unwrap_or_else(|_| panic!("no connection was made for the https URL: {err}"))
+            .unwrap();
+        assert_eq!(first[0], 0x16, "a TLS handshake record");
+        assert_eq!(first[1], 0x03, "TLS major version 3");
+        // The listener hung up mid-handshake: not a refusal of the request itself.
+        assert!(!matches!(err, GlError::Permanent { .. }), "{err:?}");
+    }
+
     #[tokio::test]
     async fn a_refused_connection_is_retryable_and_recorded() {
         // Port 9 on loopback: nothing listens there in a test environment.

@@ -12,6 +12,12 @@
 //! * Fava: a naive loop (one `add_entries` per journal, nothing checked or read back: the plain
 //!   loop of an integration without an outbox), Folio's connector one journal per request, and
 //!   Folio's connector 500 journals per request;
+//! * hledger-web (1.25, on the PATH): a naive loop (one `PUT /add` per journal, nothing checked
+//!   or read back, posting the very transactions Folio's run booked) and Folio's connector (one add per journal, checked first, each batch looked
+//!   up before and read back after; no pipelining: see `folio_gl::hledger_web`), on the same
+//!   number of journals, each run three times and reported by its median (hledger-web re-reads
+//!   the whole journal on every add, so its rate falls as the journal grows: only equal counts
+//!   compare);
 //! * the outage: 1,000 journals to Fava behind the loopback fault proxy, which goes down one
 //!   second into the run for 60 s; measured is the time from the GL's return to the last journal
 //!   posted (the sync process's end).
@@ -27,6 +33,23 @@ const JOURNALS: usize = 1000;
 /// Fava's plain loop is slow (~16/s): a sample is enough.
 const PLAIN_FAVA_JOURNALS: usize = 200;
 const OUTAGE: Duration = Duration::from_secs(60);
+/// Journals per hledger-web run (its naive loop does ~40-70/s on a growing journal).
+const HLEDGER_JOURNALS: usize = 500;
+/// Runs of each hledger-web scenario; the median is reported.
+const HLEDGER_RUNS: usize = 3;
+/// The commodities the demo's journals use, with their minor units, declared in hledger-web's
+/// journal so hledger's precision is explicit.
+const HLEDGER_COMMODITIES: &[(&str, usize)] = &[
+    ("EUR", 2),
+    ("USD", 2),
+    ("GBP", 2),
+    ("CHF", 2),
+    ("SEK", 2),
+    ("DKK", 2),
+    ("NOK", 2),
+    ("PLN", 2),
+    ("JPY", 0),
+];
 
 fn folio(bin: &Path, ws: &Path, args: &[&str]) -> Result<String> {
     let out = Command::new(bin)
@@ -282,13 +305,204 @@ fn fava_ledger(opened_from: &Path, path: &Path) -> Result<()> {
     Ok(())
 }
 
-pub fn run() -> Result<()> {
+/// An hledger journal declaring the commodities and every account the ledger-file run opened.
+fn hledger_journal(opened_from: &Path, path: &Path) -> Result<()> {
+    let text = std::fs::read_to_string(opened_from)?;
+    let mut journal = String::new();
+    for (code, minor_units) in HLEDGER_COMMODITIES {
+        journal.push_str(&format!(
+            "commodity 1000.{} {code}\n",
+            "0".repeat(*minor_units)
+        ));
+    }
+    for account in text
+        .lines()
+        .filter(|l| l.contains(" open "))
+        .filter_map(|l| l.split_whitespace().nth(2))
+    {
+        journal.push_str(&format!("account {account}\n"));
+    }
+    std::fs::write(path, journal)?;
+    Ok(())
+}
+
+/// Starts hledger-web (JSON API, may add) on a free port of 127.0.0.1 serving `journal`.
+fn start_hledger_web(journal: &Path) -> Result<Server> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let child = Command::new("hledger-web")
+        .args([
+            "--serve-api",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &port.to_string(),
+        ])
+        .arg("--file")
+        .arg(journal)
+        .arg("--capabilities=view,add")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .context("could not start hledger-web (Debian package hledger-web)")?;
+    let started = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if started.elapsed() > Duration::from_secs(60) {
+            bail!("hledger-web did not start");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Ok(Server { child, port })
+}
+
+/// `hledger --strict check` of `journal`, failing with its complaints.
+fn hledger_check(journal: &Path) -> Result<()> {
+    let out = Command::new("hledger")
+        .arg("-f")
+        .arg(journal)
+        .args(["--strict", "check"])
+        .output()
+        .context("could not run hledger")?;
+    if !out.status.success() {
+        bail!(
+            "hledger check refuses {}: {}",
+            journal.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(())
+}
+
+/// The transactions of `journal` as hledger reads them (`hledger print -O json`): the JSON
+/// hledger-web's `PUT /add` takes.
+fn hledger_transactions(journal: &Path) -> Result<Vec<serde_json::Value>> {
+    let out = Command::new("hledger")
+        .arg("-f")
+        .arg(journal)
+        .args(["print", "-O", "json"])
+        .output()
+        .context("could not run hledger")?;
+    if !out.status.success() {
+        bail!("hledger print: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    Ok(serde_json::from_slice(&out.stdout)?)
+}
+
+/// The plain loop a naive integration would run against hledger-web: one `PUT /add` per
+/// transaction, nothing checked, nothing read back. It posts `transactions`, the very entries
+/// Folio's run booked (hledger-web re-reads the whole journal on every add, so only the same
+/// entries compare).
+fn naive_hledger_loop(
+    opened_from: &Path,
+    journal: &Path,
+    transactions: &[serde_json::Value],
+) -> Result<Row> {
+    hledger_journal(opened_from, journal)?;
+    let server = start_hledger_web(journal)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let url = format!("http://127.0.0.1:{}/add", server.port);
+    let started = Instant::now();
+    runtime.block_on(async {
+        let client = reqwest::Client::new();
+        for transaction in transactions {
+            let response = client.put(&url).json(transaction).send().await?;
+            if !response.status().is_success() {
+                bail!("PUT /add: {}", response.status());
+            }
+        }
+        anyhow::Ok(())
+    })?;
+    let seconds = started.elapsed().as_secs_f64();
+    drop(server);
+    hledger_check(journal)?;
+    let n = transactions.len();
+    Ok(Row {
+        scenario: "hledger-web-naive-loop".into(),
+        journals: n as u64,
+        batch: 1,
+        concurrency: 1,
+        seconds,
+        journals_per_second: n as f64 / seconds,
+    })
+}
+
+/// The row with the median rate of `runs`.
+fn median(mut runs: Vec<Row>) -> Result<Row> {
+    runs.sort_by(|a, b| a.journals_per_second.total_cmp(&b.journals_per_second));
+    let rates: Vec<String> = runs
+        .iter()
+        .map(|r| format!("{:.1}", r.journals_per_second))
+        .collect();
+    let middle = runs.len() / 2;
+    let mut row = runs.into_iter().nth(middle).context("no runs")?;
+    eprintln!(
+        "    {}: runs {} /s, median {:.1} /s",
+        row.scenario,
+        rates.join(", "),
+        row.journals_per_second
+    );
+    row.scenario = format!("{} (median)", row.scenario);
+    Ok(row)
+}
+
+/// hledger-web: the naive loop and Folio's outbox on the same number of journals, each run
+/// [`HLEDGER_RUNS`] times on a fresh journal.
+fn hledger_web_rows(bin: &Path, out: &Path, opened: &Path) -> Result<Vec<Row>> {
+    eprintln!("==> hledger-web ({HLEDGER_RUNS} runs each, {HLEDGER_JOURNALS} journals)");
+    let template = workspace(bin, out, HLEDGER_JOURNALS)?;
+    let mut naive = Vec::new();
+    let mut outbox = Vec::new();
+    for run in 0..HLEDGER_RUNS {
+        let journal = out.join(format!("hledger-outbox-{run}.journal"));
+        hledger_journal(opened, &journal)?;
+        let server = start_hledger_web(&journal)?;
+        let url = format!("http://127.0.0.1:{}", server.port);
+        let connect = ["gl", "connect", "hledger-web", "--url", url.as_str()];
+        let name = format!("hledger-web-outbox-{run}");
+        let mut row = sync_row(bin, &template, &name, &connect, 100, 1)?;
+        row.scenario = "hledger-web-outbox".into();
+        drop(server);
+        hledger_check(&journal)?;
+        outbox.push(row);
+
+        let booked = hledger_transactions(&journal)?;
+        let naive_journal = out.join(format!("hledger-naive-{run}.journal"));
+        let row = naive_hledger_loop(opened, &naive_journal, &booked)?;
+        eprintln!("    {row:?}");
+        naive.push(row);
+    }
+    Ok(vec![median(naive)?, median(outbox)?])
+}
+
+/// `only`: `hledger-web` runs just those scenarios (after the ledger-file run that opens the
+/// accounts); anything else, everything.
+pub fn run(only: Option<&str>) -> Result<()> {
     crate::gl_tools::ensure()?;
     eprintln!("==> release build of folio");
     run_cmd(cargo().args(["build", "--release", "-p", "folio-cli"]))?;
     let bin = target_dir().join("release").join("folio");
     let out = target_dir().join("bench-gl");
     std::fs::create_dir_all(&out)?;
+    if only == Some("hledger-web") {
+        let big = workspace(&bin, &out, 100)?;
+        let opened_run = sync_row(&bin, &big, "ledger-file-accounts", &[], 500, 1)?;
+        eprintln!("    (accounts opened by {} journals)", opened_run.journals);
+        let opened = big
+            .with_file_name("run-ledger-file-accounts")
+            .join("ledger.beancount");
+        let rows = hledger_web_rows(&bin, &out, &opened)?;
+        print_rows(&rows);
+        let path = out.join("report-hledger-web.json");
+        std::fs::write(
+            &path,
+            serde_json::to_string_pretty(&serde_json::json!({ "rows": rows }))?,
+        )?;
+        println!("report: {}", path.display());
+        return Ok(());
+    }
     eprintln!("==> workspaces with {JOURNALS} and {PLAIN_FAVA_JOURNALS} approved journals");
     let big = workspace(&bin, &out, JOURNALS)?;
     let small = workspace(&bin, &out, PLAIN_FAVA_JOURNALS)?;
@@ -316,6 +530,8 @@ pub fn run() -> Result<()> {
         rows.push(sync_row(&bin, template, name, &connect, batch, 1)?);
         crate::gl_tools::bean_check(&ledger)?;
     }
+
+    rows.extend(hledger_web_rows(&bin, &out, &opened)?);
 
     eprintln!(
         "==> a {} s outage during {JOURNALS} journals to fava",
@@ -354,17 +570,7 @@ pub fn run() -> Result<()> {
     }
     let total = started.elapsed();
 
-    println!();
-    println!(
-        "{:<22} {:>8} {:>6} {:>6} {:>9} {:>12}",
-        "scenario", "journals", "batch", "conc.", "seconds", "journals/s"
-    );
-    for r in &rows {
-        println!(
-            "{:<22} {:>8} {:>6} {:>6} {:>9.2} {:>12.1}",
-            r.scenario, r.journals, r.batch, r.concurrency, r.seconds, r.journals_per_second
-        );
-    }
+    print_rows(&rows);
     println!(
         "outage: {JOURNALS} journals, GL down {} s from 1 s in; all posted {:.1} s after it \
          came back (run {:.1} s, {} found by reference)",
@@ -386,4 +592,18 @@ pub fn run() -> Result<()> {
     std::fs::write(&path, serde_json::to_string_pretty(&json)?)?;
     println!("report: {}", path.display());
     Ok(())
+}
+
+fn print_rows(rows: &[Row]) {
+    println!();
+    println!(
+        "{:<33} {:>8} {:>6} {:>6} {:>9} {:>12}",
+        "scenario", "journals", "batch", "conc.", "seconds", "journals/s"
+    );
+    for r in rows {
+        println!(
+            "{:<33} {:>8} {:>6} {:>6} {:>9.2} {:>12.1}",
+            r.scenario, r.journals, r.batch, r.concurrency, r.seconds, r.journals_per_second
+        );
+    }
 }

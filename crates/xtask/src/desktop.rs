@@ -38,6 +38,10 @@ const SYSTEM_PACKAGES: &[&str] = &[
     // The GL tests: a Secret Service for the keychain test, and venvs for beancount and Fava.
     "gnome-keyring",
     "python3-venv",
+    // The hledger-web connector's tests and benchmark: Debian's hledger-web (1.25 on bookworm)
+    // and hledger, which checks and reads back the journal it serves.
+    "hledger-web",
+    "hledger",
 ];
 
 /// The size of the virtual screen the e2e window runs on (the window is 1440×900).

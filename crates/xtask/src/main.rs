@@ -32,7 +32,9 @@ fn main() -> Result<()> {
         }
         Some("bench") if args.get(1).map(String::as_str) == Some("coding") => bench_coding::run(),
         Some("bench") if args.get(1).map(String::as_str) == Some("import") => bench_import::run(),
-        Some("bench") if args.get(1).map(String::as_str) == Some("gl") => bench_gl::run(),
+        Some("bench") if args.get(1).map(String::as_str) == Some("gl") => {
+            bench_gl::run(args.get(2).map(String::as_str))
+        }
         Some("bench") if args.get(1).map(String::as_str) == Some("export") => bench_export::run(),
         _ => {
             eprintln!(
