@@ -208,7 +208,12 @@ fn the_demo_syncs_to_hledger_web_through_the_cli() {
         "{}",
         String::from_utf8_lossy(&connect.stderr)
     );
-    assert!(folio(&ws, &["approve", "--all"]).status.success());
+    let approved = folio(&ws, &["--as", "controller", "approve", "--all"]);
+    assert!(
+        approved.status.success(),
+        "{}",
+        String::from_utf8_lossy(&approved.stderr)
+    );
     let synced = folio(&ws, &["sync", "--once", "--json"]);
     assert!(
         synced.status.success(),
