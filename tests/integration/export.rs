@@ -679,3 +679,260 @@ fn payables_are_due_by_date_and_currency_with_discounts() {
         forecast["weeks"][0]["week_start"].as_str().unwrap() <= forecast["as_of"].as_str().unwrap()
     );
 }
+
+fn has_tool(tool: &str) -> bool {
+    Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// `folio --as apitester ARGS --json` as JSON.
+fn cli_json(ws: &Path, args: &[&str]) -> serde_json::Value {
+    let mut full = vec!["--as", "apitester"];
+    full.extend(args);
+    full.push("--json");
+    let out = folio(ws, &full);
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_str(&stdout(&out)).unwrap()
+}
+
+/// The read API end to end: a demo workspace made, approved and synced, the API turned on and its
+/// token created in a real gnome-keyring (private D-Bus session), `folio api serve` running; a
+/// real HTTP client then gets 401 without the right token, 403 with another Host, 405 for a
+/// write, and otherwise exactly what the CLI's `--json` prints.
+#[test]
+fn the_read_api_serves_what_the_cli_shows_and_only_to_this_host_with_the_token() {
+    let test = "the_read_api_serves_what_the_cli_shows_and_only_to_this_host_with_the_token";
+    if !has_tool("dbus-run-session") || !has_tool("gnome-keyring-daemon") {
+        skip(
+            test,
+            "dbus-run-session and gnome-keyring-daemon are not installed",
+        );
+        return;
+    }
+    let scratch = tempfile::tempdir().unwrap();
+    let ws = scratch.path().join("ws");
+    let port = folio_tests::gl_support::free_port();
+    let token_file = scratch.path().join("token.txt");
+    let bin = folio_tests::folio_bin().display().to_string();
+    let w = ws.display().to_string();
+    let t = token_file.display().to_string();
+    let script = format!(
+        "set -e
+echo -n scratch-password | gnome-keyring-daemon --unlock --components=secrets >/dev/null
+'{bin}' --workspace '{w}' init --demo >/dev/null
+'{bin}' --workspace '{w}' --as controller approve DOC-1 DOC-2 DOC-3 >/dev/null
+'{bin}' --workspace '{w}' sync --once >/dev/null
+if '{bin}' --workspace '{w}' api serve --port {port}; then exit 9; fi
+'{bin}' --workspace '{w}' api enable
+'{bin}' --workspace '{w}' api token
+'{bin}' --workspace '{w}' api token
+'{bin}' --workspace '{w}' api token --show > '{t}.partial'
+mv '{t}.partial' '{t}'
+exec '{bin}' --workspace '{w}' api serve --port {port}
+"
+    );
+    let mut cmd = Command::new("dbus-run-session");
+    cmd.args(["--", "sh", "-c", &script]).env_clear();
+    for (var, sub) in [
+        ("HOME", "home"),
+        ("XDG_DATA_HOME", "data"),
+        ("XDG_CONFIG_HOME", "config"),
+        ("XDG_CACHE_HOME", "cache"),
+        ("XDG_RUNTIME_DIR", "runtime"),
+    ] {
+        let dir = scratch.path().join(sub);
+        std::fs::create_dir_all(&dir).unwrap();
+        cmd.env(var, &dir);
+    }
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let runtime = scratch.path().join("runtime");
+        std::fs::set_permissions(&runtime, std::fs::Permissions::from_mode(0o700)).unwrap();
+    }
+    let out_file = scratch.path().join("serve.out");
+    let err_file = scratch.path().join("serve.err");
+    {
+        use std::os::unix::process::CommandExt;
+        cmd.process_group(0);
+    }
+    let mut child = cmd
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("USER", "apitester")
+        .stdout(std::fs::File::create(&out_file).unwrap())
+        .stderr(std::fs::File::create(&err_file).unwrap())
+        .spawn()
+        .expect("dbus-run-session runs");
+    let pgid = child.id();
+    /// Stops the session and everything in it, whatever happens in the test.
+    struct Session(u32);
+    impl Drop for Session {
+        fn drop(&mut self) {
+            let _ = Command::new("kill")
+                .args(["--", &format!("-{}", self.0)])
+                .status();
+        }
+    }
+    let session = Session(pgid);
+
+    // Wait for the token and the port.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let token = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!(
+                "the session ended ({status}): {}\n{}",
+                std::fs::read_to_string(&out_file).unwrap_or_default(),
+                std::fs::read_to_string(&err_file).unwrap_or_default()
+            );
+        }
+        if let Ok(token) = std::fs::read_to_string(&token_file)
+            && std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+        {
+            break token.trim().to_owned();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the API did not start"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    assert_eq!(token.len(), 64, "{token}");
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let client = reqwest::Client::new();
+    let base = format!("http://127.0.0.1:{port}");
+    let get = |path: &str, auth: Option<&str>, host: Option<&str>| {
+        let mut request = client.get(format!("{base}{path}"));
+        if let Some(auth) = auth {
+            request = request.header("Authorization", format!("Bearer {auth}"));
+        }
+        if let Some(host) = host {
+            request = request.header("Host", host);
+        }
+        runtime.block_on(async move {
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            let body: serde_json::Value = response.json().await.unwrap_or(serde_json::Value::Null);
+            (status, body)
+        })
+    };
+    // No token, a wrong one, another host (DNS rebinding), a write.
+    assert_eq!(get("/api/documents", None, None).0, 401);
+    let wrong = format!("{}0", &token[..63]);
+    let (status, body) = get("/api/documents", Some(&wrong), None);
+    assert_eq!(status, 401);
+    assert!(!body.to_string().contains(&token));
+    assert_eq!(
+        get(
+            "/api/documents",
+            Some(&token),
+            Some(&format!("evil.example:{port}"))
+        )
+        .0,
+        403
+    );
+    assert_eq!(
+        get("/api/documents", Some(&token), Some("127.0.0.1")).0,
+        403
+    );
+    let post = runtime.block_on(
+        client
+            .post(format!("{base}/api/documents"))
+            .header("Authorization", format!("Bearer {token}"))
+            .send(),
+    );
+    assert_eq!(post.unwrap().status().as_u16(), 405);
+
+    // What the CLI shows, route by route.
+    let cases: Vec<(String, Vec<&str>)> = vec![
+        ("/api/documents".into(), vec!["documents"]),
+        ("/api/documents/DOC-1".into(), vec!["show", "DOC-1"]),
+        (
+            "/api/documents/DOC-2/journal".into(),
+            vec!["journal", "DOC-2"],
+        ),
+        (
+            "/api/documents/DOC-3/coding".into(),
+            vec!["explain", "DOC-3"],
+        ),
+        ("/api/journals".into(), vec!["journals"]),
+    ];
+    for (path, args) in cases {
+        let (status, body) = get(&path, Some(&token), None);
+        assert_eq!(status, 200, "{path}: {body}");
+        assert_eq!(body, cli_json(&ws, &args), "{path}");
+    }
+    let (status, journals) = get(
+        "/api/journals",
+        Some(&token),
+        Some(&format!("localhost:{port}")),
+    );
+    assert_eq!(status, 200);
+    assert!(
+        journals
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|j| j["outbox"]["state"] == "posted")
+    );
+    let (status, missing) = get("/api/documents/DOC-999", Some(&token), None);
+    assert_eq!(
+        (status, missing["error"]["code"].as_str()),
+        (404, Some("DOCUMENT_NOT_FOUND"))
+    );
+    let (status, openapi) = get("/openapi.json", Some(&token), None);
+    assert_eq!(status, 200);
+    for path in [
+        "/api/documents",
+        "/api/documents/{id}/coding",
+        "/api/journals",
+    ] {
+        assert!(openapi["paths"][path]["get"].is_object(), "{path}");
+    }
+
+    drop(session);
+    let _ = child.wait();
+    let out = std::fs::read_to_string(&out_file).unwrap();
+    let err = std::fs::read_to_string(&err_file).unwrap();
+    // Refused while off; the token printed only once, by --show (into its file).
+    assert!(err.contains("the local read API is off"), "{err}");
+    assert!(
+        out.contains("a new API token is in the OS keychain"),
+        "{out}"
+    );
+    assert!(out.contains("the API token is in the OS keychain"), "{out}");
+    assert!(
+        out.contains(&format!("serving the read API on http://127.0.0.1:{port}")),
+        "{out}"
+    );
+    assert!(!out.contains(&token) && !err.contains(&token));
+    for entry in walk(&ws) {
+        let bytes = std::fs::read(&entry).unwrap();
+        assert!(
+            !bytes.windows(token.len()).any(|w| w == token.as_bytes()),
+            "the token is in {}",
+            entry.display()
+        );
+    }
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            files.extend(walk(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
+}

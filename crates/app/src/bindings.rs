@@ -59,6 +59,8 @@ pub fn generate() -> Result<BTreeMap<String, String>, String> {
         crate::export::lines::LinesExportReport::export_all(&cfg)?;
         crate::export::payables::PayablesExport::export_all(&cfg)?;
         crate::export::payables::PayablesForecast::export_all(&cfg)?;
+        crate::api::JournalSyncView::export_all(&cfg)?;
+        crate::api::ApiStatusView::export_all(&cfg)?;
         Ok(())
     })();
     let files = result

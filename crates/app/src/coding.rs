@@ -415,13 +415,23 @@ impl Workspace {
     /// first unless the journal is approved (then it is what it was) or the user may not code
     /// (a controller sees the coding as stored).
     pub fn explain(&mut self, id: &str) -> Result<ExplainView, AppError> {
+        self.explain_with(id, true)
+    }
+
+    /// [`Workspace::explain`] without refreshing the stored proposals first, even for a user who
+    /// may code: what the read API serves, which must never write.
+    pub fn explain_read_only(&mut self, id: &str) -> Result<ExplainView, AppError> {
+        self.explain_with(id, false)
+    }
+
+    fn explain_with(&mut self, id: &str, refresh: bool) -> Result<ExplainView, AppError> {
         let id = parse_document_id(id)?;
         let stored = self.store.get_document(id)?.ok_or_else(|| not_found(id))?;
         let frozen = stored.row.journal_status.is_some_and(|s| s.is_immutable());
         let sources = self.sources(self.rule_set_in_use()?)?;
         let problems = if frozen {
             Vec::new()
-        } else if self.may(crate::access::Permission::Code)? {
+        } else if refresh && self.may(crate::access::Permission::Code)? {
             self.refresh_coding(&sources, &stored)?.problems
         } else {
             self.code(&sources, &stored)?.problems

@@ -41,6 +41,8 @@ pub enum ErrorCode {
     /// What was asked for cannot be written in the export format (e.g. an account without a
     /// ledger name); the message names the journal and line.
     NotExportable,
+    /// The local read API is off for the workspace, or has no token yet.
+    ApiDisabled,
     /// A rule refused the action: the actor's role, segregation of duties, the approval policy
     /// or a period lock. The message and the problem's code name the rule.
     NotPermitted,
@@ -63,6 +65,7 @@ impl ErrorCode {
             ErrorCode::GlRefused => "GL_REFUSED",
             ErrorCode::KeychainUnavailable => "KEYCHAIN_UNAVAILABLE",
             ErrorCode::NotExportable => "NOT_EXPORTABLE",
+            ErrorCode::ApiDisabled => "API_DISABLED",
             ErrorCode::NotPermitted => "NOT_PERMITTED",
         }
     }

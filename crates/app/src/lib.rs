@@ -7,6 +7,7 @@
 //! ([`bindings`]). This crate must never depend on tauri: `cargo tree -p folio-app` proves it.
 
 pub mod access;
+pub mod api;
 pub mod approvals;
 pub mod audit;
 pub mod audit_export;
@@ -38,6 +39,7 @@ pub mod settings;
 pub mod sync;
 pub mod workspace;
 
+pub use api::{ApiStatusView, JournalSyncView};
 pub use audit_export::AuditExportReport;
 pub use choices::{CodeChoice, CodingChoices, DimensionChoices};
 pub use clock::{Clock, FixedClock, SystemClock};

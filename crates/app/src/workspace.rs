@@ -285,7 +285,7 @@ impl Workspace {
         self.journal_view(id, &saved, notes)
     }
 
-    fn journal_view(
+    pub(crate) fn journal_view(
         &self,
         id: DocumentId,
         stored: &StoredJournal,

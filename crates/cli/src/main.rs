@@ -8,6 +8,7 @@
 //! Who is working is `--as USER`, by default the OS user name (`USER`/`USERNAME`), read here at
 //! the edge and passed into the app, which checks what that user may do.
 
+mod api;
 mod approvals;
 mod audit;
 mod coding;
@@ -141,6 +142,13 @@ enum Command {
     Duplicates(import_cmds::DuplicatesArgs),
     /// Coded data out: plain-text ledgers, BI lines, open payables.
     Export(export::ExportArgs),
+    /// The local read API: enable, disable, status, token, serve.
+    Api(api::ApiArgs),
+    /// Every current journal with its GL sync status.
+    Journals {
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -165,6 +173,8 @@ fn main() -> ExitCode {
         Command::Profiles(args) => args.json(),
         Command::Duplicates(args) => args.json(),
         Command::Export(args) => args.json(),
+        Command::Api(args) => args.json(),
+        Command::Journals { json } => *json,
     };
     match run(cli) {
         Ok(code) => code,
@@ -290,6 +300,8 @@ fn run(cli: Cli) -> Result<ExitCode, AppError> {
         Command::Profiles(args) => import_cmds::profiles(&dir, args),
         Command::Duplicates(args) => import_cmds::duplicates(&dir, args),
         Command::Export(args) => export::run(&open(&dir)?, args),
+        Command::Api(args) => api::run(&dir, context(), args),
+        Command::Journals { json } => api::journals(&open(&dir)?, json),
         Command::Reject(args) => approvals::reject(&dir, args),
         Command::Submit(args) => approvals::submit(&dir, args),
         Command::Approvals(args) => approvals::status(&dir, args),
