@@ -171,8 +171,28 @@ fn amounts_sort_as_decimals_and_pages_are_stable() {
 
 #[test]
 fn confidence_and_reasons_come_from_the_stored_coding() {
-    let (_dir, _path, ws) = demo();
+    let (_dir, _path, mut ws) = demo();
     let page = all(&ws, &QueueFilter::default(), QueueSort::default());
+    // The weakest coded value the queue shows (kept by triggers) is the one the explanation of
+    // each document gives (computed in Rust from the same suggestions).
+    for row in &page.rows {
+        let explained = ws.explain(&row.summary.id).unwrap();
+        let weakest = explained
+            .lines
+            .iter()
+            .flat_map(|l| l.fields.iter())
+            .filter(|f| f.field != "split")
+            .map(|f| Decimal::from_str(&f.confidence).unwrap())
+            .min();
+        assert_eq!(
+            row.min_confidence
+                .as_deref()
+                .map(|c| Decimal::from_str(c).unwrap()),
+            weakest,
+            "{}",
+            row.summary.id
+        );
+    }
     let weak: Vec<String> = page
         .rows
         .iter()
@@ -297,7 +317,9 @@ fn bulk_approval_covers_exactly_the_filter_with_one_approval_each() {
         &path,
         Context {
             actor: "controller".into(),
-            clock: Arc::new(FixedClock(Utc.with_ymd_and_hms(2025, 6, 15, 11, 0, 0).unwrap())),
+            clock: Arc::new(FixedClock(
+                Utc.with_ymd_and_hms(2025, 6, 15, 11, 0, 0).unwrap(),
+            )),
         },
     )
     .unwrap();

@@ -4,9 +4,11 @@
 //! Amounts are decimal text, so SQLite's own comparisons would order `"9.50"` after `"10.00"`.
 //! The connection therefore carries the `folio_decimal` collation ([`register_collation`]),
 //! which compares two decimal strings exactly (as `rust_decimal`, never as floats); amount
-//! ranges and the amount order use it. Confidences are `0.xyz`, `1` or `1.000` (the CHECK of
-//! `suggestions.confidence`), for which text order is numeric order up to trailing zeros, so
-//! `min()` and `<` on the text are exact for them.
+//! ranges and the amount order use it. A document's journal status and the confidence of its
+//! weakest coded value come from `queue_facts`, which triggers keep (migration 0009), so neither
+//! is recomputed per row. Confidences are `0.xyz`, `1` or `1.000` (the CHECK of
+//! `suggestions.confidence`), for which text order is numeric order up to trailing zeros, so `<`
+//! on the text is exact for them.
 
 use crate::documents::{ROW_SELECT, RawRow, date_text, decimal_text};
 use crate::{DocumentId, DocumentRow, Store, StoreError};
@@ -111,17 +113,12 @@ pub struct QueuePage {
     pub rows: Vec<QueueRow>,
 }
 
-/// The confidence of a document's weakest coded value: per line and field, the proposal of the
-/// strongest source (person, rule, model, fixed) counts.
-const MIN_CONFIDENCE: &str = "(SELECT min(s.confidence) FROM suggestions s \
-     WHERE s.document_id = d.id AND s.field <> 'split' AND NOT EXISTS (\
-       SELECT 1 FROM suggestions t WHERE t.document_id = s.document_id \
-       AND t.line_no = s.line_no AND t.field = s.field \
-       AND (CASE t.source WHEN 'person' THEN 0 WHEN 'rule' THEN 1 WHEN 'model' THEN 2 ELSE 3 END) \
-         < (CASE s.source WHEN 'person' THEN 0 WHEN 'rule' THEN 1 WHEN 'model' THEN 2 ELSE 3 END)))";
+/// The confidence of a document's weakest coded value and its journal's status, from the
+/// `queue_facts` table that triggers keep (migration 0009).
+const MIN_CONFIDENCE: &str = "q.min_confidence";
 
-const CURRENT_STATUS: &str =
-    "(SELECT j.status FROM journals j WHERE j.document_id = d.id ORDER BY j.version DESC LIMIT 1)";
+/// The tables every queue query reads.
+const FROM: &str = "documents d JOIN queue_facts q ON q.document_id = d.id";
 
 fn like_pattern(text: &str) -> String {
     let escaped: String = text
@@ -145,13 +142,13 @@ fn where_clause(query: &QueueQuery) -> (String, Vec<Value>) {
     };
     if let Some(status) = query.status {
         conditions.push(match status {
-            QueueStatus::Open => format!("coalesce({CURRENT_STATUS}, 'draft') = 'draft'"),
-            QueueStatus::New => format!("{CURRENT_STATUS} IS NULL"),
-            QueueStatus::Draft => format!("{CURRENT_STATUS} = 'draft'"),
-            QueueStatus::Approved => format!("{CURRENT_STATUS} = 'approved'"),
-            QueueStatus::Queued => format!("{CURRENT_STATUS} = 'queued'"),
-            QueueStatus::Posted => format!("{CURRENT_STATUS} = 'posted'"),
-            QueueStatus::Rejected => format!("{CURRENT_STATUS} = 'rejected'"),
+            QueueStatus::Open => "q.status IN ('new', 'draft')".to_owned(),
+            QueueStatus::New => "q.status = 'new'".to_owned(),
+            QueueStatus::Draft => "q.status = 'draft'".to_owned(),
+            QueueStatus::Approved => "q.status = 'approved'".to_owned(),
+            QueueStatus::Queued => "q.status = 'queued'".to_owned(),
+            QueueStatus::Posted => "q.status = 'posted'".to_owned(),
+            QueueStatus::Rejected => "q.status = 'rejected'".to_owned(),
         });
     }
     match &query.reason {
@@ -227,19 +224,21 @@ fn where_clause(query: &QueueQuery) -> (String, Vec<Value>) {
 
 fn order_clause(order: QueueOrder, descending: bool) -> String {
     let dir = if descending { "DESC" } else { "ASC" };
+    // Ties are broken by id in the same direction, so that the indexes of migration 0009
+    // (column, id) serve both directions.
     let key = match order {
         // Newest first is the natural reading of "imported"; `descending` flips it.
         QueueOrder::Imported => {
             return format!(" ORDER BY d.id {}", if descending { "ASC" } else { "DESC" });
         }
-        QueueOrder::IssueDate => format!("d.issue_date {dir}"),
-        QueueOrder::DueDate => format!("d.due_date IS NULL, d.due_date {dir}"),
-        QueueOrder::Supplier => format!("d.supplier_name COLLATE NOCASE {dir}"),
-        QueueOrder::Number => format!("d.number {dir}"),
-        QueueOrder::Amount => format!("d.payable COLLATE {DECIMAL_COLLATION} {dir}"),
-        QueueOrder::Confidence => format!("{MIN_CONFIDENCE} IS NULL, {MIN_CONFIDENCE} {dir}"),
+        QueueOrder::IssueDate => "d.issue_date",
+        QueueOrder::DueDate => "d.due_date",
+        QueueOrder::Supplier => "d.supplier_name COLLATE NOCASE",
+        QueueOrder::Number => "d.number",
+        QueueOrder::Amount => &format!("d.payable COLLATE {DECIMAL_COLLATION}"),
+        QueueOrder::Confidence => MIN_CONFIDENCE,
     };
-    format!(" ORDER BY {key}, d.id DESC")
+    format!(" ORDER BY {key} {dir}, d.id {dir}")
 }
 
 impl Store {
@@ -255,7 +254,7 @@ impl Store {
     ) -> Result<QueuePage, StoreError> {
         let (clause, mut values) = where_clause(query);
         let total: i64 = self.conn().query_row(
-            &format!("SELECT count(*) FROM documents d{clause}"),
+            &format!("SELECT count(*) FROM {FROM}{clause}"),
             rusqlite::params_from_iter(values.iter()),
             |r| r.get(0),
         )?;
@@ -266,7 +265,7 @@ impl Store {
         // rows of just those ids.
         let ids: Vec<i64> = {
             let sql = format!(
-                "SELECT d.id FROM documents d{clause}{order} LIMIT ?{} OFFSET ?{}",
+                "SELECT d.id FROM {FROM}{clause}{order} LIMIT ?{} OFFSET ?{}",
                 n + 1,
                 n + 2,
                 order = order_clause(order, descending),
@@ -279,7 +278,7 @@ impl Store {
         if !ids.is_empty() {
             let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
             let sql = format!(
-                "SELECT {cols}, {MIN_CONFIDENCE} FROM documents d WHERE d.id IN ({list})",
+                "SELECT {cols}, {MIN_CONFIDENCE} FROM {FROM} WHERE d.id IN ({list})",
                 cols = ROW_SELECT
                     .trim_start_matches("SELECT ")
                     .trim_end_matches(" FROM documents d"),
@@ -318,7 +317,7 @@ impl Store {
     ) -> Result<Vec<(DocumentId, Currency, Decimal)>, StoreError> {
         let (clause, values) = where_clause(query);
         let mut stmt = self.conn().prepare(&format!(
-            "SELECT d.id, d.currency, d.payable FROM documents d{clause} ORDER BY d.id"
+            "SELECT d.id, d.currency, d.payable FROM {FROM}{clause} ORDER BY d.id"
         ))?;
         let raw = stmt
             .query_map(rusqlite::params_from_iter(values.iter()), |r| {

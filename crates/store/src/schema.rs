@@ -90,6 +90,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0008_change_seq.sql",
         sql: include_str!("../migrations/0008_change_seq.sql"),
     },
+    Migration {
+        version: 9,
+        name: "0009_review_queue.sql",
+        sql: include_str!("../migrations/0009_review_queue.sql"),
+    },
 ];
 
 /// The schema version this build of Folio writes and understands.

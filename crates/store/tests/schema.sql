@@ -1,4 +1,4 @@
--- user_version = 8
+-- user_version = 9
 
 CREATE TABLE accounts (
     code     TEXT PRIMARY KEY NOT NULL CHECK (code <> ''),
@@ -268,6 +268,14 @@ CREATE TABLE documents (
 ) STRICT;
 
 CREATE INDEX documents_duplicate_key ON documents (supplier_key, number_key);
+
+CREATE INDEX documents_queue_due_date ON documents (due_date, id);
+
+CREATE INDEX documents_queue_issue_date ON documents (issue_date, id);
+
+CREATE INDEX documents_queue_number ON documents (number, id);
+
+CREATE INDEX documents_queue_supplier ON documents (supplier_name COLLATE NOCASE, id);
 
 CREATE TRIGGER documents_record_is_immutable
 BEFORE UPDATE OF sha256, body_json, syntax, doc_type, number, currency, payable ON documents
@@ -565,6 +573,90 @@ CREATE TABLE periods (
     closed     INTEGER NOT NULL CHECK (closed IN (0, 1)),
     CHECK (start_date <= end_date)
 ) STRICT;
+
+CREATE TABLE queue_facts (
+    document_id    INTEGER PRIMARY KEY REFERENCES documents (id),
+    status         TEXT NOT NULL
+                   CHECK (status IN ('new', 'draft', 'approved', 'queued', 'posted', 'rejected')),
+    min_confidence TEXT
+) STRICT;
+
+CREATE INDEX queue_facts_confidence ON queue_facts (min_confidence);
+
+CREATE TRIGGER queue_facts_journal_delete
+AFTER DELETE ON journals
+BEGIN
+    UPDATE queue_facts
+    SET status = coalesce((SELECT j.status FROM journals j WHERE j.document_id = OLD.document_id
+                           ORDER BY j.version DESC LIMIT 1), 'new')
+    WHERE document_id = OLD.document_id;
+END;
+
+CREATE TRIGGER queue_facts_journal_insert
+AFTER INSERT ON journals
+BEGIN
+    UPDATE queue_facts
+    SET status = coalesce((SELECT j.status FROM journals j WHERE j.document_id = NEW.document_id
+                           ORDER BY j.version DESC LIMIT 1), 'new')
+    WHERE document_id = NEW.document_id;
+END;
+
+CREATE TRIGGER queue_facts_journal_status
+AFTER UPDATE OF status ON journals
+BEGIN
+    UPDATE queue_facts
+    SET status = coalesce((SELECT j.status FROM journals j WHERE j.document_id = NEW.document_id
+                           ORDER BY j.version DESC LIMIT 1), 'new')
+    WHERE document_id = NEW.document_id;
+END;
+
+CREATE TRIGGER queue_facts_new_document
+AFTER INSERT ON documents
+BEGIN
+    INSERT INTO queue_facts (document_id, status, min_confidence) VALUES (NEW.id, 'new', NULL);
+END;
+
+CREATE TRIGGER queue_facts_suggestion_delete
+AFTER DELETE ON suggestions
+BEGIN
+    UPDATE queue_facts
+    SET min_confidence = (SELECT min(s.confidence) FROM suggestions s
+        WHERE s.document_id = OLD.document_id AND s.field <> 'split'
+          AND NOT EXISTS (
+              SELECT 1 FROM suggestions t
+              WHERE t.document_id = s.document_id AND t.line_no = s.line_no AND t.field = s.field
+                AND (CASE t.source WHEN 'person' THEN 0 WHEN 'rule' THEN 1 WHEN 'model' THEN 2 ELSE 3 END)
+                  < (CASE s.source WHEN 'person' THEN 0 WHEN 'rule' THEN 1 WHEN 'model' THEN 2 ELSE 3 END)))
+    WHERE document_id = OLD.document_id;
+END;
+
+CREATE TRIGGER queue_facts_suggestion_insert
+AFTER INSERT ON suggestions
+BEGIN
+    UPDATE queue_facts
+    SET min_confidence = (SELECT min(s.confidence) FROM suggestions s
+        WHERE s.document_id = NEW.document_id AND s.field <> 'split'
+          AND NOT EXISTS (
+              SELECT 1 FROM suggestions t
+              WHERE t.document_id = s.document_id AND t.line_no = s.line_no AND t.field = s.field
+                AND (CASE t.source WHEN 'person' THEN 0 WHEN 'rule' THEN 1 WHEN 'model' THEN 2 ELSE 3 END)
+                  < (CASE s.source WHEN 'person' THEN 0 WHEN 'rule' THEN 1 WHEN 'model' THEN 2 ELSE 3 END)))
+    WHERE document_id = NEW.document_id;
+END;
+
+CREATE TRIGGER queue_facts_suggestion_update
+AFTER UPDATE ON suggestions
+BEGIN
+    UPDATE queue_facts
+    SET min_confidence = (SELECT min(s.confidence) FROM suggestions s
+        WHERE s.document_id = NEW.document_id AND s.field <> 'split'
+          AND NOT EXISTS (
+              SELECT 1 FROM suggestions t
+              WHERE t.document_id = s.document_id AND t.line_no = s.line_no AND t.field = s.field
+                AND (CASE t.source WHEN 'person' THEN 0 WHEN 'rule' THEN 1 WHEN 'model' THEN 2 ELSE 3 END)
+                  < (CASE s.source WHEN 'person' THEN 0 WHEN 'rule' THEN 1 WHEN 'model' THEN 2 ELSE 3 END)))
+    WHERE document_id = NEW.document_id;
+END;
 
 CREATE TABLE rule_pack_archive (
     content_hash   TEXT PRIMARY KEY NOT NULL

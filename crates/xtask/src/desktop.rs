@@ -204,6 +204,12 @@ pub fn build_desktop() -> Result<()> {
 /// desktop binary) on `workspace_dir`, headless under `dbus-run-session -- xvfb-run -a`.
 /// Screenshots go to `<target>/e2e-screenshots/`. Fails when a test fails.
 pub fn e2e(workspace_dir: &Path) -> Result<()> {
+    e2e_spec(workspace_dir, "", &[])
+}
+
+/// [`e2e`] with one spec file (relative to tests/e2e; empty: the specs of wdio.conf.ts) and
+/// extra environment for it (the desktop benchmark).
+pub fn e2e_spec(workspace_dir: &Path, spec: &str, env: &[(&str, &Path)]) -> Result<()> {
     let workspace = std::path::absolute(workspace_dir)
         .with_context(|| format!("resolving {}", workspace_dir.display()))?;
     if !workspace.is_dir() {
@@ -218,7 +224,8 @@ pub fn e2e(workspace_dir: &Path) -> Result<()> {
 
     let started = Instant::now();
     let wdio = e2e_dir.join("node_modules").join(".bin").join("wdio");
-    let status = Command::new("timeout")
+    let mut command = Command::new("timeout");
+    command
         .args(["--kill-after=15", E2E_TIMEOUT_SECONDS])
         .args([
             "dbus-run-session",
@@ -229,7 +236,14 @@ pub fn e2e(workspace_dir: &Path) -> Result<()> {
             XVFB_SCREEN,
         ])
         .arg(&wdio)
-        .args(["run", "wdio.conf.ts"])
+        .args(["run", "wdio.conf.ts"]);
+    if !spec.is_empty() {
+        command.args(["--spec", spec]);
+    }
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let status = command
         .current_dir(&e2e_dir)
         .env("FOLIO_WORKSPACE", &workspace)
         .env("FOLIO_DESKTOP_BIN", desktop_binary())

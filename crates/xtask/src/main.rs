@@ -9,6 +9,7 @@
 //! - `cargo xtask e2e` — only the real-window end-to-end test, on a fresh demo workspace.
 
 mod bench_coding;
+mod bench_desktop;
 mod bench_export;
 mod bench_gl;
 mod bench_import;
@@ -36,9 +37,10 @@ fn main() -> Result<()> {
             bench_gl::run(args.get(2).map(String::as_str))
         }
         Some("bench") if args.get(1).map(String::as_str) == Some("export") => bench_export::run(),
+        Some("bench") if args.get(1).map(String::as_str) == Some("desktop") => bench_desktop::run(),
         _ => {
             eprintln!(
-                "usage: cargo xtask test | run | bindings | e2e | bench coding | import | gl | export"
+                "usage: cargo xtask test | run | bindings | e2e | bench coding | import | gl | export | desktop"
             );
             std::process::exit(2);
         }
@@ -205,7 +207,7 @@ fn check_core_has_no_webview() -> Result<()> {
 }
 
 /// Builds the CLI and returns its path.
-fn build_cli() -> Result<PathBuf> {
+pub(crate) fn build_cli() -> Result<PathBuf> {
     run_cmd(cargo().args(["build", "--locked", "-p", "folio-cli"]))?;
     Ok(target_dir().join("debug").join("folio"))
 }
