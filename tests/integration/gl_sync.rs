@@ -319,6 +319,13 @@ fn five_hundred_journals_reach_fava_exactly_once_through_faults_and_a_restart() 
     );
     assert_eq!(bean_check(&bin, &ledger), "");
     assert_exactly_once(&ws_dir, &ref_counts(&ledger), 500);
+    // Each entry carries the audit chain's head at the time it was sent, through Fava too.
+    let text = std::fs::read_to_string(&ledger).unwrap();
+    assert_eq!(
+        text.matches("folio_audit: \"").count(),
+        500,
+        "every posted entry carries folio_audit"
+    );
     let log = ws.gl_log(100_000).unwrap();
     assert!(
         log.iter().any(|c| c.status == "429"),
