@@ -207,8 +207,14 @@ fn tag_value(text: &str) -> String {
 }
 
 /// hledger's JSON for one transaction: amounts exact, precision explicit, the reference as the
-/// transaction's `folio_ref:` tag, dimensions and tax code as posting tags.
-fn transaction_json(journal: &Journal, reference: &JournalRef, chart: &Chart) -> Value {
+/// transaction's `folio_ref:` tag (and the audit chain's head at sending as `folio_audit:`),
+/// dimensions and tax code as posting tags.
+fn transaction_json(
+    journal: &Journal,
+    reference: &JournalRef,
+    audit_head: Option<&str>,
+    chart: &Chart,
+) -> Value {
     let no_pos = json!({"sourceColumn": 1, "sourceLine": 1, "sourceName": ""});
     let postings: Vec<Value> = journal
         .lines
@@ -258,9 +264,18 @@ fn transaction_json(journal: &Journal, reference: &JournalRef, chart: &Chart) ->
             })
         })
         .collect();
+    let mut tags = vec![("folio_ref".to_owned(), reference.as_str().to_owned())];
+    if let Some(head) = audit_head {
+        tags.push(("folio_audit".to_owned(), tag_value(head).replace(' ', "")));
+    }
+    let tcomment = tags
+        .iter()
+        .map(|(k, v)| format!("{k}:{v}"))
+        .collect::<Vec<_>>()
+        .join(", ");
     json!({
         "tcode": "",
-        "tcomment": format!("folio_ref:{reference}\n"),
+        "tcomment": format!("{tcomment}\n"),
         "tdate": journal.date.to_string(),
         "tdate2": null,
         // A `;` would start the comment early (and could carry a tag): never in the description.
@@ -269,7 +284,7 @@ fn transaction_json(journal: &Journal, reference: &JournalRef, chart: &Chart) ->
         "tprecedingcomment": "",
         "tsourcepos": [no_pos.clone(), no_pos],
         "tstatus": "Cleared",
-        "ttags": [["folio_ref", reference.as_str()]],
+        "ttags": tags,
         "tpostings": postings,
     })
 }
@@ -425,7 +440,12 @@ impl Inner {
     /// Adds one transaction.
     async fn add(&self, out: &Outgoing) -> Result<(), GlError> {
         let url = format!("{}/add", self.base);
-        let body = transaction_json(&out.journal, &out.reference, &self.chart);
+        let body = transaction_json(
+            &out.journal,
+            &out.reference,
+            out.audit_head.as_deref(),
+            &self.chart,
+        );
         self.http
             .send(
                 &self.calls,
@@ -723,7 +743,7 @@ mod tests {
         let reference = JournalRef::new("AB", 7).unwrap();
         for (currency, amount, mantissa, places, precision) in cases {
             let journal = journal(currency, amount);
-            let body = transaction_json(&journal, &reference, &chart);
+            let body = transaction_json(&journal, &reference, None, &chart);
             let credit = &body["tpostings"][1]["pamount"][0];
             assert_eq!(
                 credit["aquantity"]["decimalMantissa"], -mantissa,
@@ -749,6 +769,7 @@ mod tests {
         let body = transaction_json(
             &journal("EUR", Decimal::ONE),
             &JournalRef::new("AB", 7).unwrap(),
+            None,
             &chart(),
         );
         assert_eq!(body["tdescription"], "a  folio_ref:FX-1 b");
@@ -771,5 +792,25 @@ mod tests {
             !journal_has(text, "FAB-3"),
             "a comment line is not a transaction"
         );
+    }
+
+    #[test]
+    fn the_audit_head_is_a_transaction_tag_after_the_reference() {
+        let head = format!("42-{}", "ab".repeat(32));
+        let body = transaction_json(
+            &journal("EUR", Decimal::ONE),
+            &JournalRef::new("AB", 7).unwrap(),
+            Some(&head),
+            &chart(),
+        );
+        assert_eq!(
+            body["tcomment"],
+            format!("folio_ref:FAB-7, folio_audit:{head}\n")
+        );
+        assert_eq!(body["ttags"][1], json!(["folio_audit", head]));
+        assert!(journal_has(
+            &format!("2026-01-02 * x  ; folio_ref:FAB-7, folio_audit:{head}\n"),
+            "FAB-7"
+        ));
     }
 }
