@@ -230,6 +230,15 @@ fn the_demo_syncs_to_hledger_web_through_the_cli() {
     assert_eq!(counts.len(), 26);
     assert!(counts.values().all(|n| *n == 1), "{counts:?}");
     assert_eq!(hledger_check(&path), "");
+    // Each transaction carries the audit chain's head at sending as a tag, and it verifies.
+    let text = std::fs::read_to_string(&path).unwrap();
+    let heads: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.split_once(", folio_audit:").map(|(_, h)| h.trim()))
+        .collect();
+    assert_eq!(heads.len(), 26, "{text}");
+    let verified = folio(&ws, &["audit", "verify", "--head", heads[25]]);
+    assert!(verified.status.success(), "{}", stdout(&verified));
     let log = stdout(&folio(&ws, &["gl", "log"]));
     assert!(
         log.contains("hledger-web") && log.contains("read_back"),
