@@ -317,7 +317,9 @@ fn bulk_approval_covers_exactly_the_filter_with_one_approval_each() {
         &path,
         Context {
             actor: "controller".into(),
-            clock: Arc::new(FixedClock(Utc.with_ymd_and_hms(2025, 6, 15, 11, 0, 0).unwrap())),
+            clock: Arc::new(FixedClock(
+                Utc.with_ymd_and_hms(2025, 6, 15, 11, 0, 0).unwrap(),
+            )),
         },
     )
     .unwrap();
