@@ -95,6 +95,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0009_review_queue.sql",
         sql: include_str!("../migrations/0009_review_queue.sql"),
     },
+    Migration {
+        version: 10,
+        name: "0010_review_speed.sql",
+        sql: include_str!("../migrations/0010_review_speed.sql"),
+    },
 ];
 
 /// The schema version this build of Folio writes and understands.

@@ -1,4 +1,4 @@
--- user_version = 9
+-- user_version = 10
 
 CREATE TABLE accounts (
     code     TEXT PRIMARY KEY NOT NULL CHECK (code <> ''),
@@ -516,6 +516,8 @@ BEGIN
     SELECT RAISE(ABORT, 'journal status change not allowed by the lifecycle (draft -> approved -> queued -> posted | rejected; approved -> draft; rejected -> draft)');
 END;
 
+CREATE INDEX journals_status_updated ON journals (status, updated_at);
+
 CREATE TABLE "outbox" (
     journal_id      INTEGER PRIMARY KEY REFERENCES journals (id),
     reference       TEXT NOT NULL UNIQUE
@@ -734,6 +736,9 @@ CREATE TABLE suggestions (
 ) STRICT;
 
 CREATE INDEX suggestions_export ON suggestions (document_id, line_no, field, source, confidence, created_by);
+
+CREATE INDEX suggestions_not_learned ON suggestions (created_at)
+WHERE source = 'person' AND learn = 0;
 
 CREATE TRIGGER suggestions_person_only_while_draft
 BEFORE INSERT ON suggestions
