@@ -31,6 +31,9 @@ const COMMANDS: &[&str] = &[
     "approval_status",
     "reject_document",
     "submit_document",
+    "rules_in_use",
+    "rules_test",
+    "rules_diff",
 ];
 
 fn main() {

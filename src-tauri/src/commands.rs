@@ -17,9 +17,10 @@ use folio_app::{
     JournalView, OutboxView, QueueFilter, QueuePageView, QueueSort, SyncOptions, SyncReport,
     UserView, Workspace, WorkspaceInfo,
 };
+use folio_app::{RulePackInfo, RulesDiffReport, RulesTestReport};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
 use tauri::{AppHandle, Emitter, Manager, State};
 
@@ -343,4 +344,24 @@ pub async fn submit_document(
     comment: String,
 ) -> Result<DecisionView, AppError> {
     desktop.with(|ws| ws.submit_document(&id, &comment))
+}
+
+/// The rule packs in use.
+#[tauri::command]
+pub async fn rules_in_use(desktop: State<'_, Desktop>) -> Result<Vec<RulePackInfo>, AppError> {
+    desktop.with(|ws| ws.rules_in_use())
+}
+
+/// Runs the tests of the rule packs in a folder.
+#[tauri::command]
+pub async fn rules_test(dir: String) -> Result<RulesTestReport, AppError> {
+    tauri::async_runtime::spawn_blocking(move || folio_app::rules::test_packs(Path::new(&dir)))
+        .await
+        .map_err(|e| AppError::new(ErrorCode::Storage, format!("the task stopped: {e}")))?
+}
+
+/// What the rule packs in a folder would code differently from those in use (blast radius).
+#[tauri::command]
+pub async fn rules_diff(app: AppHandle, dir: String) -> Result<RulesDiffReport, AppError> {
+    blocking(app, move |ws, _| ws.rules_diff(Path::new(&dir))).await
 }

@@ -59,6 +59,9 @@ fn main() -> ExitCode {
             commands::approval_status,
             commands::reject_document,
             commands::submit_document,
+            commands::rules_in_use,
+            commands::rules_test,
+            commands::rules_diff,
         ])
         .run(tauri::generate_context!());
     match result {

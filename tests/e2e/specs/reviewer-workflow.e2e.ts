@@ -227,4 +227,18 @@ describe('Folio reviewer workflow', () => {
     for (const c of counts) expect(Number(c)).toBeGreaterThan(0);
     await shoot('11-exceptions.png');
   });
+
+  it('runs the rule packs’ tests and shows the blast radius of an edit', async () => {
+    await $('[data-testid="nav-rules"]').click();
+    await $('[data-testid="rule-pack"]').waitForDisplayed();
+    await $('[data-testid="rules-dir"]').setValue(path.join(repo, 'rules'));
+    await $('[data-testid="rules-test"]').click();
+    await expect($('[data-testid="rules-test-result"]')).toHaveText('All tests pass.');
+    await $('[data-testid="rules-diff"]').click();
+    const diff = $('[data-testid="rules-diff-result"]');
+    await diff.waitForDisplayed({ timeout: 60_000 });
+    // The shipped pack is the one in use: nothing would change.
+    expect(await diff.getText()).toMatch(/^0 of \d+ open documents would be coded differently/);
+    await shoot('12-rules.png');
+  });
 });

@@ -32,6 +32,9 @@ import type { SyncReport } from '../bindings/SyncReport';
 import type { UserView } from '../bindings/UserView';
 import type { ApprovalStatusView } from '../bindings/ApprovalStatusView';
 import type { DecisionView } from '../bindings/DecisionView';
+import type { RulePackInfo } from '../bindings/RulePackInfo';
+import type { RulesTestReport } from '../bindings/RulesTestReport';
+import type { RulesDiffReport } from '../bindings/RulesDiffReport';
 import { toAppError, type IpcError } from './errors';
 
 export type { AppError } from '../bindings/AppError';
@@ -70,6 +73,9 @@ export type { JournalLineView } from '../bindings/JournalLineView';
 export type { UserView } from '../bindings/UserView';
 export type { ApprovalStatusView } from '../bindings/ApprovalStatusView';
 export type { DecisionView } from '../bindings/DecisionView';
+export type { RulePackInfo } from '../bindings/RulePackInfo';
+export type { RulesTestReport } from '../bindings/RulesTestReport';
+export type { RulesDiffReport } from '../bindings/RulesDiffReport';
 export { isAppError, toAppError, type IpcError } from './errors';
 
 /** Where the window looks for its workspace, and why there (desktop-only type, not from folio-app). */
@@ -245,4 +251,18 @@ export function rejectDocument(id: string, comment: string): Promise<DecisionVie
 
 export function submitDocument(id: string, comment: string): Promise<DecisionView> {
   return call<DecisionView>('submit_document', { id, comment });
+}
+
+export function rulesInUse(): Promise<RulePackInfo[]> {
+  return call<RulePackInfo[]>('rules_in_use');
+}
+
+/** Runs the tests of the rule packs in a folder. */
+export function rulesTest(dir: string): Promise<RulesTestReport> {
+  return call<RulesTestReport>('rules_test', { dir });
+}
+
+/** The blast radius of the rule packs in a folder against those in use. */
+export function rulesDiff(dir: string): Promise<RulesDiffReport> {
+  return call<RulesDiffReport>('rules_diff', { dir });
 }
