@@ -33,9 +33,10 @@ last_seq: number,
  */
 dimensions: Array<string>, 
 /**
- * The Parquet decimal scale of the amount columns (CSV: each at its currency's own).
+ * The Parquet decimal scale of the amount columns; none for CSV, where each amount has its
+ * currency's own minor units.
  */
-amount_scale: number, 
+amount_scale: number | null, 
 /**
  * The file written, or none for standard output.
  */

@@ -86,8 +86,9 @@ pub struct LinesExportReport {
     pub last_seq: i64,
     /// The dimension columns (`dim_<code>`).
     pub dimensions: Vec<String>,
-    /// The Parquet decimal scale of the amount columns (CSV: each at its currency's own).
-    pub amount_scale: u32,
+    /// The Parquet decimal scale of the amount columns; none for CSV, where each amount has its
+    /// currency's own minor units.
+    pub amount_scale: Option<u32>,
     /// The file written, or none for standard output.
     pub path: Option<String>,
 }
@@ -825,8 +826,8 @@ impl Workspace {
         };
         let (snapshot, rows, documents) = snapshot;
         let scale = match format {
-            LinesFormat::Csv => 0,
-            LinesFormat::Parquet => amount_scale(&snapshot),
+            LinesFormat::Csv => None,
+            LinesFormat::Parquet => Some(amount_scale(&snapshot)),
         };
         output.finish()?;
         Ok(LinesExportReport {
