@@ -34,6 +34,7 @@ const COMMANDS: &[&str] = &[
     "rules_in_use",
     "rules_test",
     "rules_diff",
+    "overview",
 ];
 
 fn main() {

@@ -17,7 +17,7 @@ use folio_app::{
     JournalView, OutboxView, QueueFilter, QueuePageView, QueueSort, SyncOptions, SyncReport,
     UserView, Workspace, WorkspaceInfo,
 };
-use folio_app::{RulePackInfo, RulesDiffReport, RulesTestReport};
+use folio_app::{OverviewView, RulePackInfo, RulesDiffReport, RulesTestReport};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use std::path::{Path, PathBuf};
@@ -364,4 +364,10 @@ pub async fn rules_test(dir: String) -> Result<RulesTestReport, AppError> {
 #[tauri::command]
 pub async fn rules_diff(app: AppHandle, dir: String) -> Result<RulesDiffReport, AppError> {
     blocking(app, move |ws, _| ws.rules_diff(Path::new(&dir))).await
+}
+
+/// The overview: spend, accuracy per vendor, exceptions by age, payables forecast.
+#[tauri::command]
+pub async fn overview(app: AppHandle) -> Result<OverviewView, AppError> {
+    blocking(app, move |ws, _| ws.overview()).await
 }

@@ -62,6 +62,7 @@ fn main() -> ExitCode {
             commands::rules_in_use,
             commands::rules_test,
             commands::rules_diff,
+            commands::overview,
         ])
         .run(tauri::generate_context!());
     match result {

@@ -51,6 +51,7 @@ pub fn generate() -> Result<BTreeMap<String, String>, String> {
         ReplayView::export_all(&cfg)?;
         crate::audit_export::AuditExportReport::export_all(&cfg)?;
         crate::queue::QueueFilter::export_all(&cfg)?;
+        crate::overview::OverviewView::export_all(&cfg)?;
         ImportRun::export_all(&cfg)?;
         crate::choices::CodingChoices::export_all(&cfg)?;
         crate::queue::QueueSort::export_all(&cfg)?;

@@ -30,6 +30,7 @@ pub mod gl;
 pub mod history;
 pub mod import;
 pub mod import_tabular;
+pub mod overview;
 pub mod policy;
 pub mod profiles;
 pub mod queue;
@@ -57,6 +58,7 @@ pub use export::payables::{
 };
 pub use export::{LedgerFormat, LinesFormat, PayablesFormat};
 pub use import::ImportOptions;
+pub use overview::OverviewView;
 pub use queue::{
     BulkPreview, CurrencyAmount, QueueFilter, QueuePageView, QueueReasonFilter, QueueRowView,
     QueueSort, QueueSortKey, QueueStatusFilter,

@@ -386,3 +386,80 @@ fn bulk_approval_covers_exactly_the_filter_with_one_approval_each() {
     );
     assert_eq!(approved.total, u64::from(preview.count));
 }
+
+#[test]
+fn the_overview_sums_spend_exactly_and_counts_corrections() {
+    let (_dir, _path, mut ws) = demo();
+    let before = ws.overview().unwrap();
+    assert!(before.vendor_accuracy.iter().all(|v| v.corrected == 0));
+    // Spend per currency by account and by cost centre are the same money, summed two ways, and
+    // equal the expense debits minus credits of the journals (recomputed here from the views).
+    let mut expected: std::collections::BTreeMap<String, Decimal> = Default::default();
+    let expense: std::collections::BTreeSet<String> = ws
+        .coding_choices()
+        .unwrap()
+        .accounts
+        .iter()
+        .filter(|a| a.code.starts_with('4') || a.code == "2150")
+        .map(|a| a.code.clone())
+        .collect();
+    for doc in ws.list_documents().unwrap() {
+        let journal = ws.journal_draft(&doc.id).unwrap();
+        for line in journal
+            .lines
+            .iter()
+            .filter(|l| expense.contains(&l.account))
+        {
+            let amount = Decimal::from_str(&line.amount).unwrap();
+            let signed = if line.side == folio_domain::Side::Debit {
+                amount
+            } else {
+                -amount
+            };
+            *expected.entry(line.currency.code().to_owned()).or_default() += signed;
+        }
+    }
+    let total = |rows: &[folio_app::overview::SpendRow]| {
+        let mut sums: std::collections::BTreeMap<String, Decimal> = Default::default();
+        for r in rows {
+            *sums.entry(r.currency.code().to_owned()).or_default() +=
+                Decimal::from_str(&r.amount).unwrap();
+        }
+        sums
+    };
+    assert_eq!(total(&before.spend_by_account), expected);
+    assert_eq!(total(&before.spend_by_cost_centre), expected);
+    assert_eq!(before.payables.weeks.len(), 13);
+
+    // A person's correction counts against the vendor's suggestions.
+    let doc = ws
+        .list_documents()
+        .unwrap()
+        .into_iter()
+        .find(|d| d.supplier_name.starts_with("Nordlicht"))
+        .unwrap();
+    let explained = ws.explain(&doc.id).unwrap();
+    let account = &explained.lines[0]
+        .fields
+        .iter()
+        .find(|f| f.field == "account")
+        .unwrap()
+        .value;
+    let other = if account == "4240" { "4250" } else { "4240" };
+    ws.code_line(&folio_app::CodeLineRequest {
+        document_id: doc.id.clone(),
+        line: 1,
+        account: Some(other.into()),
+        learn: true,
+        ..Default::default()
+    })
+    .unwrap();
+    let after = ws.overview().unwrap();
+    let nordlicht = after
+        .vendor_accuracy
+        .iter()
+        .find(|v| v.supplier == doc.supplier_name)
+        .unwrap();
+    assert_eq!(nordlicht.corrected, 1);
+    assert!(Decimal::from_str(&nordlicht.accuracy).unwrap() < Decimal::ONE);
+}

@@ -20,6 +20,7 @@ pub mod history;
 pub mod journals;
 pub mod master;
 pub mod outbox;
+pub mod overview;
 pub mod queue;
 pub mod review;
 pub mod schema;
@@ -43,6 +44,7 @@ pub use history::{
 pub use journals::{JournalId, StoredJournal};
 pub use master::MasterData;
 pub use outbox::{GlCall, OutboxEntry, OutboxOutcome, OutboxState};
+pub use overview::{SpendLine, VendorAccuracy};
 pub use queue::{QueueOrder, QueuePage, QueueQuery, QueueReason, QueueRow, QueueStatus};
 pub use review::{ReviewDecision, SimilarDocument};
 pub use schema::{APPLICATION_ID, SCHEMA_VERSION};

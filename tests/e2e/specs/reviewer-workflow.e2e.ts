@@ -241,4 +241,17 @@ describe('Folio reviewer workflow', () => {
     expect(await diff.getText()).toMatch(/^0 of \d+ open documents would be coded differently/);
     await shoot('12-rules.png');
   });
+
+  it('shows the overview: spend, accuracy per vendor, exceptions by age, payables', async () => {
+    await $('[data-testid="nav-overview"]').click();
+    const spend = $('[data-testid="spend-account"]');
+    await spend.waitForDisplayed({ timeout: 60_000 });
+    expect((await spend.$$('li .bar').length)).toBeGreaterThan(0);
+    // The correction made above shows in its vendor's accuracy.
+    const accuracy = await $('[data-testid="vendor-accuracy"]').getText();
+    expect(accuracy).toContain('Acme Supplies');
+    await expect($('[data-testid="exceptions-by-age"]')).toBeDisplayed();
+    await shoot('13-overview.png');
+  });
 });
+

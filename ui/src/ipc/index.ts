@@ -35,6 +35,7 @@ import type { DecisionView } from '../bindings/DecisionView';
 import type { RulePackInfo } from '../bindings/RulePackInfo';
 import type { RulesTestReport } from '../bindings/RulesTestReport';
 import type { RulesDiffReport } from '../bindings/RulesDiffReport';
+import type { OverviewView } from '../bindings/OverviewView';
 import { toAppError, type IpcError } from './errors';
 
 export type { AppError } from '../bindings/AppError';
@@ -76,6 +77,9 @@ export type { DecisionView } from '../bindings/DecisionView';
 export type { RulePackInfo } from '../bindings/RulePackInfo';
 export type { RulesTestReport } from '../bindings/RulesTestReport';
 export type { RulesDiffReport } from '../bindings/RulesDiffReport';
+export type { OverviewView } from '../bindings/OverviewView';
+export type { SpendRow } from '../bindings/SpendRow';
+export type { PayableSum } from '../bindings/PayableSum';
 export { isAppError, toAppError, type IpcError } from './errors';
 
 /** Where the window looks for its workspace, and why there (desktop-only type, not from folio-app). */
@@ -265,4 +269,9 @@ export function rulesTest(dir: string): Promise<RulesTestReport> {
 /** The blast radius of the rule packs in a folder against those in use. */
 export function rulesDiff(dir: string): Promise<RulesDiffReport> {
   return call<RulesDiffReport>('rules_diff', { dir });
+}
+
+/** Spend, accuracy per vendor, exceptions by age and the 13-week payables forecast. */
+export function overview(): Promise<OverviewView> {
+  return call<OverviewView>('overview');
 }

@@ -66,3 +66,19 @@ describe('formatQuantity', () => {
     expect(formatQuantity('19.00')).toBe('19');
   });
 });
+
+describe('chart proportions on exact integers', () => {
+  it('scales bars without floats', async () => {
+    const { barPermille, largest, toScaledBigInt } = await import('./money');
+    expect(toScaledBigInt('1234.5')).toBe(12345000n);
+    expect(toScaledBigInt('-0.10')).toBe(-1000n);
+    expect(toScaledBigInt('12345678901234567890.12')).toBe(123456789012345678901200n);
+    expect(barPermille('50', '200')).toBe(250);
+    expect(barPermille('0.1', '0.3')).toBe(333);
+    expect(barPermille('-75', '100')).toBe(750);
+    expect(barPermille('5', '0')).toBe(0);
+    expect(barPermille('12345678901234567890.12', '12345678901234567890.12')).toBe(1000);
+    expect(largest(['10.5', '-200', '199.99'])).toBe('-200');
+    expect(largest([])).toBe('0');
+  });
+});

@@ -92,3 +92,44 @@ export function formatMoney(value: string, currency: string, separators?: Separa
 export function formatQuantity(value: string, separators?: Separators): string {
   return formatAmount(value, 0, separators);
 }
+
+/**
+ * A decimal string as an integer count of units of `10^-scale` (rounded toward zero beyond
+ * `scale`), as a BigInt: exact, for comparing and scaling amounts without floats.
+ */
+export function toScaledBigInt(value: string, scale = 4): bigint | null {
+  const match = DECIMAL_RE.exec(value.trim());
+  if (!match) return null;
+  const fraction = (match[3] ?? '').slice(0, scale).padEnd(scale, '0');
+  const magnitude = BigInt((match[2] ?? '0') + fraction);
+  return match[1] === '-' ? -magnitude : magnitude;
+}
+
+/**
+ * How long a chart bar for `value` is next to the largest `max`, in thousandths (0–1000),
+ * computed on exact integers. Negative values count as their size.
+ */
+export function barPermille(value: string, max: string): number {
+  const v = toScaledBigInt(value);
+  const m = toScaledBigInt(max);
+  if (v === null || m === null || m === 0n) return 0;
+  const abs = (x: bigint) => (x < 0n ? -x : x);
+  const permille = (abs(v) * 1000n) / abs(m);
+  return Number(permille > 1000n ? 1000n : permille);
+}
+
+/** The largest of decimal strings by size (exact), or "0". */
+export function largest(values: string[]): string {
+  let best = '0';
+  let bestValue = 0n;
+  for (const v of values) {
+    const n = toScaledBigInt(v);
+    if (n === null) continue;
+    const size = n < 0n ? -n : n;
+    if (size > bestValue) {
+      bestValue = size;
+      best = v;
+    }
+  }
+  return best;
+}
