@@ -35,6 +35,7 @@ const COMMANDS: &[&str] = &[
     "rules_test",
     "rules_diff",
     "overview",
+    "gl_pull",
 ];
 
 fn main() {

@@ -17,7 +17,7 @@ use folio_app::{
     JournalView, OutboxView, QueueFilter, QueuePageView, QueueSort, SyncOptions, SyncReport,
     UserView, Workspace, WorkspaceInfo,
 };
-use folio_app::{OverviewView, RulePackInfo, RulesDiffReport, RulesTestReport};
+use folio_app::{OverviewView, PullReport, RulePackInfo, RulesDiffReport, RulesTestReport};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use std::path::{Path, PathBuf};
@@ -259,7 +259,7 @@ pub async fn outbox(desktop: State<'_, Desktop>) -> Result<Vec<OutboxView>, AppE
     desktop.with(|ws| ws.outbox())
 }
 
-/// The latest GL API calls, newest first.
+/// The latest GL API calls, oldest first.
 #[tauri::command]
 pub async fn gl_log(desktop: State<'_, Desktop>, limit: u32) -> Result<Vec<GlCallView>, AppError> {
     desktop.with(|ws| ws.gl_log(limit as usize))
@@ -370,4 +370,11 @@ pub async fn rules_diff(app: AppHandle, dir: String) -> Result<RulesDiffReport, 
 #[tauri::command]
 pub async fn overview(app: AppHandle) -> Result<OverviewView, AppError> {
     blocking(app, move |ws, _| ws.overview()).await
+}
+
+/// Fetches the GL's master data (accounts, dimensions, tax codes, vendors, periods) for offline
+/// use, listing the drafts that use something the GL no longer has.
+#[tauri::command]
+pub async fn gl_pull(app: AppHandle) -> Result<PullReport, AppError> {
+    blocking(app, move |ws, _| ws.gl_pull()).await
 }

@@ -63,6 +63,7 @@ fn main() -> ExitCode {
             commands::rules_test,
             commands::rules_diff,
             commands::overview,
+            commands::gl_pull,
         ])
         .run(tauri::generate_context!());
     match result {

@@ -202,6 +202,9 @@ describe('Folio reviewer workflow', () => {
     await expect($('[data-testid="gl-state"]')).toHaveText('GL reachable');
     const ledger = readFileSync(path.join(workspace, 'ledger.beancount'), 'utf8');
     expect(ledger).toContain(documentNumber);
+    // The GL's master data comes back for offline use.
+    await $('[data-testid="gl-pull"]').click();
+    await expect($('[data-testid="pull-report"]')).toHaveText(/^Master data pulled: [1-9]\d* accounts/);
     await shoot('09-sync.png');
   });
 

@@ -36,6 +36,7 @@ import type { RulePackInfo } from '../bindings/RulePackInfo';
 import type { RulesTestReport } from '../bindings/RulesTestReport';
 import type { RulesDiffReport } from '../bindings/RulesDiffReport';
 import type { OverviewView } from '../bindings/OverviewView';
+import type { PullReport } from '../bindings/PullReport';
 import { toAppError, type IpcError } from './errors';
 
 export type { AppError } from '../bindings/AppError';
@@ -274,4 +275,9 @@ export function rulesDiff(dir: string): Promise<RulesDiffReport> {
 /** Spend, accuracy per vendor, exceptions by age and the 13-week payables forecast. */
 export function overview(): Promise<OverviewView> {
   return call<OverviewView>('overview');
+}
+
+/** Fetches the GL's master data for offline use. */
+export function glPull(): Promise<PullReport> {
+  return call<PullReport>('gl_pull');
 }
