@@ -106,13 +106,17 @@ pub fn run(workspace: &Workspace, args: ExportArgs) -> Result<ExitCode, AppError
             let format = LedgerFormat::parse(&format)?;
             let done = workspace.export_journals(format, &period, out.as_deref())?;
             report(&done, json, out.is_some(), || {
+                let currencies = if done.currencies.is_empty() {
+                    "no currency".to_owned()
+                } else {
+                    format!("currencies {}", done.currencies.join(", "))
+                };
                 format!(
-                    "{} journals of {} written as {} ({} accounts, currencies {}){}",
+                    "{} journals of {} written as {} ({} accounts, {currencies}){}",
                     done.journals,
                     done.period,
                     done.format,
                     done.accounts,
-                    done.currencies.join(", "),
                     done.path
                         .as_deref()
                         .map(|p| format!(" to {p}"))
