@@ -2,6 +2,7 @@
 //! `folio` binary is, and scratch workspaces.
 
 pub mod gl_support;
+pub mod tryton_support;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

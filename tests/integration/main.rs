@@ -12,4 +12,5 @@ mod gl_keychain;
 mod gl_ledger_file;
 mod gl_pull;
 mod gl_sync;
+mod gl_tryton;
 mod import_review;

@@ -16,7 +16,7 @@ use crate::workspace::{Workspace, parse_document_id};
 use folio_domain::{Journal, JournalStatus, Problem};
 #[cfg(test)]
 use folio_gl::JournalRef;
-use folio_gl::{AnyConnector, ConnectorKind, Fava, GlError, HledgerWeb, LedgerFile};
+use folio_gl::{AnyConnector, ConnectorKind, Fava, GlError, HledgerWeb, LedgerFile, Tryton};
 use folio_store::MasterData;
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
@@ -180,7 +180,7 @@ impl Workspace {
         self.require(crate::access::Permission::ManageConnections)?;
         let kind = ConnectorKind::parse(kind).ok_or_else(|| {
             invalid(format!(
-                "'{kind}' is not a GL connector Folio has (ledger-file, fava, hledger-web)"
+                "'{kind}' is not a GL connector Folio has (ledger-file, fava, hledger-web, tryton)"
             ))
         })?;
         let ledger = match (kind, ledger) {
@@ -196,6 +196,18 @@ impl Workspace {
                 return Err(invalid(format!(
                     "--url '{url}' must start with http:// or https://"
                 )));
+            }
+            if kind == ConnectorKind::Tryton {
+                if Tryton::split_url(url).is_none() {
+                    return Err(invalid(format!(
+                        "--url '{url}' must name the Tryton database too: http://HOST:PORT/DATABASE"
+                    )));
+                }
+                if user.is_none() || secret.is_none() {
+                    return Err(invalid(
+                        "tryton needs --user USER and the password on standard input (--secret-stdin)",
+                    ));
+                }
             }
         }
         let secret_ref = match secret {
@@ -264,6 +276,30 @@ impl Workspace {
                 AnyConnector::HledgerWeb(
                     HledgerWeb::new(&url, &accounts, REQUEST_TIMEOUT, auth, journal)
                         .map_err(gl_error)?,
+                )
+            }
+            ConnectorKind::Tryton => {
+                let url = connection
+                    .url
+                    .ok_or_else(|| invalid("the tryton connection has no URL"))?;
+                let (base, database) = Tryton::split_url(&url).ok_or_else(|| {
+                    invalid(format!(
+                        "the tryton connection's URL '{url}' does not name a database"
+                    ))
+                })?;
+                let (user, password) = auth.ok_or_else(|| {
+                    invalid("the tryton connection has no user and password (connect again)")
+                })?;
+                AnyConnector::Tryton(
+                    Tryton::new(
+                        base,
+                        database,
+                        &user,
+                        &password,
+                        REQUEST_TIMEOUT,
+                        folio_gl::tryton::DEFAULT_WRITE_BOUND,
+                    )
+                    .map_err(gl_error)?,
                 )
             }
         })

@@ -9,6 +9,7 @@ use crate::fava::Fava;
 use crate::hledger_web::HledgerWeb;
 use crate::ledger_file::LedgerFile;
 use crate::monitor::CallRecord;
+use crate::tryton::Tryton;
 use std::collections::BTreeMap;
 
 /// Any of Folio's connectors.
@@ -17,6 +18,7 @@ pub enum AnyConnector {
     LedgerFile(LedgerFile),
     Fava(Fava),
     HledgerWeb(HledgerWeb),
+    Tryton(Tryton),
 }
 
 impl Connector for AnyConnector {
@@ -25,6 +27,7 @@ impl Connector for AnyConnector {
             AnyConnector::LedgerFile(c) => c.kind(),
             AnyConnector::Fava(c) => c.kind(),
             AnyConnector::HledgerWeb(c) => c.kind(),
+            AnyConnector::Tryton(c) => c.kind(),
         }
     }
 
@@ -33,6 +36,7 @@ impl Connector for AnyConnector {
             AnyConnector::LedgerFile(c) => c.capabilities(),
             AnyConnector::Fava(c) => c.capabilities(),
             AnyConnector::HledgerWeb(c) => c.capabilities(),
+            AnyConnector::Tryton(c) => c.capabilities(),
         }
     }
 
@@ -41,6 +45,7 @@ impl Connector for AnyConnector {
             AnyConnector::LedgerFile(c) => c.post(batch).await,
             AnyConnector::Fava(c) => c.post(batch).await,
             AnyConnector::HledgerWeb(c) => c.post(batch).await,
+            AnyConnector::Tryton(c) => c.post(batch).await,
         }
     }
 
@@ -52,6 +57,7 @@ impl Connector for AnyConnector {
             AnyConnector::LedgerFile(c) => c.lookup(references).await,
             AnyConnector::Fava(c) => c.lookup(references).await,
             AnyConnector::HledgerWeb(c) => c.lookup(references).await,
+            AnyConnector::Tryton(c) => c.lookup(references).await,
         }
     }
 
@@ -60,6 +66,7 @@ impl Connector for AnyConnector {
             AnyConnector::LedgerFile(c) => c.master_data().await,
             AnyConnector::Fava(c) => c.master_data().await,
             AnyConnector::HledgerWeb(c) => c.master_data().await,
+            AnyConnector::Tryton(c) => c.master_data().await,
         }
     }
 
@@ -68,6 +75,7 @@ impl Connector for AnyConnector {
             AnyConnector::LedgerFile(c) => c.drain_calls(),
             AnyConnector::Fava(c) => c.drain_calls(),
             AnyConnector::HledgerWeb(c) => c.drain_calls(),
+            AnyConnector::Tryton(c) => c.drain_calls(),
         }
     }
 }

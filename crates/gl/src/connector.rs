@@ -26,6 +26,8 @@ pub enum ConnectorKind {
     Fava,
     /// hledger-web (1.25), hledger's web server, through its JSON API.
     HledgerWeb,
+    /// Tryton 8.2 with the `account` module, through its JSON-RPC.
+    Tryton,
 }
 
 impl ConnectorKind {
@@ -34,6 +36,7 @@ impl ConnectorKind {
             ConnectorKind::LedgerFile => "ledger-file",
             ConnectorKind::Fava => "fava",
             ConnectorKind::HledgerWeb => "hledger-web",
+            ConnectorKind::Tryton => "tryton",
         }
     }
 
@@ -42,6 +45,7 @@ impl ConnectorKind {
             ConnectorKind::LedgerFile,
             ConnectorKind::Fava,
             ConnectorKind::HledgerWeb,
+            ConnectorKind::Tryton,
         ]
         .into_iter()
         .find(|k| k.as_str() == text)

@@ -18,6 +18,7 @@ pub mod ledger_text;
 pub mod monitor;
 pub mod reference;
 pub mod retry;
+pub mod tryton;
 
 pub use any::AnyConnector;
 pub use connector::{
@@ -28,3 +29,4 @@ pub use hledger_web::HledgerWeb;
 pub use ledger_file::LedgerFile;
 pub use monitor::{CallLog, CallRecord};
 pub use reference::{JournalRef, RefError};
+pub use tryton::Tryton;
