@@ -38,8 +38,10 @@ def main(conf, database):
     liability_type, = Type.find(
         [('statement', '=', 'balance'), ('assets', '=', False),
          ('payable', '=', False), ('parent', '!=', None)], limit=1)
+    # A heading: no type, so nothing can be posted to it (proteus would copy the parent's).
     heading = Account(
         name='Operating expenses', code='4000', parent=root, company=company)
+    heading.type = None
     heading.save()
     for code, name, kind in [
             ('1576', 'Input VAT 19 %', asset_type),

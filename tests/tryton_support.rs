@@ -202,6 +202,7 @@ fn shell_quote(path: &Path) -> String {
 }
 
 /// PostgreSQL on `data` (in `dir`), socket in `dir`, on `port`; the script removes `dir` after.
+/// It is stopped with `pg_ctl stop` (not a signal to `runuser`, which does not pass it on).
 fn start_postgres(pg: &Path, dir: &Path, port: u16, remove: bool) -> Result<Watched, String> {
     let prefix = if is_root() {
         "runuser -u postgres -- "
@@ -210,9 +211,10 @@ fn start_postgres(pg: &Path, dir: &Path, port: u16, remove: bool) -> Result<Watc
     };
     let script = format!(
         "{prefix}{postgres} -D {data} -p {port} -k {dir} -c listen_addresses= -c fsync=off \
-         -c full_page_writes=off >{dir}/postgres.log 2>&1 & pid=$!; read _; kill -INT $pid; \
-         wait $pid; {cleanup}",
+         -c full_page_writes=off >{dir}/postgres.log 2>&1 & pid=$!; read _; \
+         {prefix}{pg_ctl} -D {data} -m fast -w stop >/dev/null 2>&1; wait $pid; {cleanup}",
         postgres = shell_quote(&pg.join("postgres")),
+        pg_ctl = shell_quote(&pg.join("pg_ctl")),
         data = shell_quote(&dir.join("data")),
         dir = shell_quote(dir),
         cleanup = if remove {

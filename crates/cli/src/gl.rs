@@ -56,7 +56,8 @@ pub struct GlArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum GlCommand {
-    /// Connect the workspace to a general ledger (ledger-file, fava or hledger-web).
+    /// Connect the workspace to a general ledger (ledger-file, fava, hledger-web or tryton; for
+    /// tryton the URL names the database, `http://HOST:PORT/DATABASE`).
     Connect {
         #[arg(value_name = "KIND")]
         kind: String,

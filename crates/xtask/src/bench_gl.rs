@@ -480,7 +480,7 @@ fn hledger_web_rows(bin: &Path, out: &Path, opened: &Path) -> Result<Vec<Row>> {
 /// `only`: `hledger-web` runs just those scenarios (after the ledger-file run that opens the
 /// accounts); anything else, everything.
 pub fn run(only: Option<&str>) -> Result<()> {
-    crate::gl_tools::ensure()?;
+    crate::gl_tools::ensure_beancount()?;
     eprintln!("==> release build of folio");
     run_cmd(cargo().args(["build", "--release", "-p", "folio-cli"]))?;
     let bin = target_dir().join("release").join("folio");

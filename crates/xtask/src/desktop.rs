@@ -42,6 +42,8 @@ const SYSTEM_PACKAGES: &[&str] = &[
     // and hledger, which checks and reads back the journal it serves.
     "hledger-web",
     "hledger",
+    // The Tryton connector's tests: PostgreSQL (initdb, postgres, psql) under trytond.
+    "postgresql",
 ];
 
 /// The size of the virtual screen the e2e window runs on (the window is 1440×900).

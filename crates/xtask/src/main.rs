@@ -134,7 +134,10 @@ fn test() -> Result<()> {
         ]))
     })?;
     step("no webview in the core", check_core_has_no_webview)?;
-    step("GL tools (beancount, Fava) for the tests", gl_tools::ensure)?;
+    step(
+        "GL tools (beancount, Fava, Tryton) for the tests",
+        gl_tools::ensure,
+    )?;
     step("Rust tests", || {
         if has_nextest() {
             run_cmd(cargo().args(["nextest", "run", "--locked", "--no-fail-fast"]))
