@@ -40,6 +40,9 @@ pub const USER: &str = "admin";
 pub const PASSWORD: &str = "folio-test-admin";
 /// The database in the template cluster.
 pub const DATABASE: &str = "folio";
+/// trytond's `[request] timeout` in the tests (its default is 60 s): the longest any RPC call's
+/// transaction may run, so the connector's write bound can be short in the fault run.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
 const SETUP: &str = include_str!("tryton_setup.py");
 
@@ -151,8 +154,10 @@ fn scratch(name: &str) -> Result<PathBuf, String> {
 fn trytond_conf(dir: &Path, pg_port: u16, web_port: u16) -> String {
     format!(
         "[database]\nuri = postgresql://postgres@/?host={dir}&port={pg_port}\npath = {dir}/filestore\n\
-         [web]\nlisten = 127.0.0.1:{web_port}\n[session]\nauthentications = password\n",
-        dir = dir.display()
+         [web]\nlisten = 127.0.0.1:{web_port}\n[session]\nauthentications = password\n\
+         [request]\ntimeout = {timeout}\n",
+        dir = dir.display(),
+        timeout = REQUEST_TIMEOUT.as_secs()
     )
 }
 

@@ -1,7 +1,8 @@
 //! The `tryton` connector against a real Tryton 8.2 (`account`, `analytic_account`) on
 //! PostgreSQL, checked in Tryton's own database: the connector contract (each reference on
 //! exactly one move, every move posted and balanced, cost centres as analytic lines), a draft
-//! left by an interrupted post is posted rather than created again, and the master data.
+//! left by an interrupted post is posted rather than created again, the master data, and 500
+//! journals through the fault proxy with trytond restarted under load, exactly once.
 
 use crate::gl_contract::{self, Gl};
 use folio_gl::{Connector, Tryton};
@@ -157,4 +158,143 @@ async fn master_data_has_accounts_cost_centres_taxes_parties_and_periods() {
         .map(|p| p.name.as_str())
         .collect();
     assert_eq!(open.len(), 12, "{open:?}");
+}
+
+/// 500 journals through the fault proxy (answers dropped after Tryton booked, connections reset,
+/// 500, 503, 429 with Retry-After, answers held past the client's timeout) with trytond killed
+/// and restarted under load, sent with the outbox's discipline: an unknown outcome is looked up
+/// before anything is resent, a retryable one is sent again after the wait. Checked in Tryton's
+/// database: every reference on exactly one move, every move posted and balanced.
+#[test]
+fn five_hundred_journals_reach_tryton_exactly_once_through_faults_and_a_restart() {
+    use folio_gl::GlError;
+    use folio_gl::fault_proxy::{Fault, FaultProxy, Schedule};
+    use std::collections::{BTreeMap, BTreeSet};
+    use std::sync::{Arc, Mutex};
+    let test = "five_hundred_journals_reach_tryton_exactly_once_through_faults_and_a_restart";
+    let Some(server) = TrytonServer::start(test) else {
+        return;
+    };
+    let port = server.port;
+    let server = Arc::new(Mutex::new(server));
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let schedule = Schedule {
+        faults: vec![
+            (Fault::DropResponse, 40),
+            (Fault::ResetBeforeForward, 40),
+            (Fault::Status(500), 40),
+            (Fault::Status(503), 40),
+            (
+                Fault::RateLimit {
+                    retry_after_secs: 1,
+                },
+                60,
+            ),
+            (Fault::Slow(Duration::from_millis(2500)), 60),
+        ],
+        seed: 20261122,
+    };
+    let proxy = Arc::new(
+        rt.block_on(FaultProxy::start(
+            format!("127.0.0.1:{port}").parse().unwrap(),
+            schedule,
+        ))
+        .unwrap(),
+    );
+    let restarter = {
+        let server = Arc::clone(&server);
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_secs(4));
+            // Killed under load: a transaction cut off is rolled back by PostgreSQL.
+            server.lock().unwrap().restart();
+        })
+    };
+    let tryton = Tryton::new(
+        &proxy.url(),
+        DATABASE,
+        USER,
+        PASSWORD,
+        Duration::from_secs(2),
+        folio_tests::tryton_support::REQUEST_TIMEOUT + Duration::from_secs(1),
+    )
+    .unwrap();
+    let mut pending: BTreeMap<String, folio_gl::Outgoing> = (1..=500)
+        .map(|n| {
+            let o = outgoing("FT", n);
+            (o.reference.as_str().to_owned(), o)
+        })
+        .collect();
+    let mut doubt: BTreeSet<String> = BTreeSet::new();
+    let (mut attempts, mut unknowns, mut posted) = (0u32, 0u32, 0usize);
+    let started = std::time::Instant::now();
+    rt.block_on(async {
+        while !pending.is_empty() {
+            assert!(
+                started.elapsed() < Duration::from_secs(300),
+                "still pending after 300 s: {}",
+                pending.len()
+            );
+            if !doubt.is_empty() {
+                let refs = doubt.iter().map(|r| pending[r].reference.clone()).collect();
+                match tryton.lookup(refs).await {
+                    Ok(found) => {
+                        for reference in std::mem::take(&mut doubt) {
+                            if found.keys().any(|r| r.as_str() == reference) {
+                                pending.remove(&reference);
+                                posted += 1;
+                            }
+                        }
+                    }
+                    Err(_) => tokio::time::sleep(Duration::from_millis(500)).await,
+                }
+                continue;
+            }
+            let batch: Vec<_> = pending.values().take(25).cloned().collect();
+            attempts += 1;
+            let mut wait = Duration::ZERO;
+            for (reference, result) in tryton.post(batch).await {
+                match result {
+                    Ok(_) => {
+                        pending.remove(reference.as_str());
+                        posted += 1;
+                    }
+                    Err(GlError::Unknown { .. }) => {
+                        unknowns += 1;
+                        doubt.insert(reference.as_str().to_owned());
+                    }
+                    Err(GlError::RateLimited { wait: w, .. }) => wait = wait.max(w),
+                    Err(GlError::Retryable { .. }) => wait = wait.max(Duration::from_millis(200)),
+                    Err(e @ GlError::Permanent { .. }) => panic!("{reference} refused: {e}"),
+                }
+            }
+            tokio::time::sleep(wait).await;
+        }
+    });
+    restarter.join().unwrap();
+    let server = server.lock().unwrap();
+    let counts = ref_counts(&server);
+    let duplicates: usize = counts.values().map(|n| n.saturating_sub(1)).sum();
+    let lost = (1..=500)
+        .filter(|n| !counts.contains_key(outgoing("FT", *n).reference.as_str()))
+        .count();
+    eprintln!(
+        "Tryton fault run in {:.1} s: {attempts} batches sent, {unknowns} unknown outcomes; \
+         faults injected: {:?}; attempted 500, posted {posted}, duplicates {duplicates}, lost {lost}",
+        started.elapsed().as_secs_f64(),
+        proxy.counts(),
+    );
+    let faults: u64 = proxy
+        .counts()
+        .iter()
+        .filter(|(f, _)| **f != Fault::Pass)
+        .map(|(_, n)| n)
+        .sum();
+    assert!(faults >= 10, "too few faults: {:?}", proxy.counts());
+    assert_eq!((posted, duplicates, lost), (500, 0, 0));
+    assert_eq!(counts.len(), 500, "Tryton has moves Folio did not send");
+    assert_eq!(check(&server), "");
 }
