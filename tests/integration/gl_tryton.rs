@@ -298,3 +298,111 @@ fn five_hundred_journals_reach_tryton_exactly_once_through_faults_and_a_restart(
     assert_eq!(counts.len(), 500, "Tryton has moves Folio did not send");
     assert_eq!(check(&server), "");
 }
+
+/// `folio gl connect tryton` through the CLI: the URL must name the database; the password goes
+/// to the OS keychain (a real gnome-keyring under dbus-run-session) and nowhere else, and
+/// `folio gl pull` logs in with it and brings Tryton's master data into the workspace.
+#[test]
+fn the_cli_connects_to_tryton_with_the_password_in_the_keychain_and_pulls() {
+    let test = "the_cli_connects_to_tryton_with_the_password_in_the_keychain_and_pulls";
+    let has = |tool: &str| {
+        std::process::Command::new("sh")
+            .args(["-c", &format!("command -v {tool}")])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    if !has("dbus-run-session") || !has("gnome-keyring-daemon") {
+        folio_tests::gl_support::skip(
+            test,
+            "dbus-run-session and gnome-keyring-daemon are not installed",
+        );
+        return;
+    }
+    let Some(server) = TrytonServer::start(test) else {
+        return;
+    };
+    let scratch = tempfile::tempdir().unwrap();
+    let ws = scratch.path().join("ws");
+    assert!(folio_tests::folio(&ws, &["init"]).status.success());
+    // Without the database in the URL: refused before anything is stored.
+    let no_db = folio_tests::folio(
+        &ws,
+        &[
+            "gl",
+            "connect",
+            "tryton",
+            "--url",
+            &server.url(),
+            "--user",
+            USER,
+        ],
+    );
+    assert_eq!(no_db.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&no_db.stderr).contains("must name the Tryton database"),
+        "{}",
+        String::from_utf8_lossy(&no_db.stderr)
+    );
+    let folio = folio_tests::folio_bin().display().to_string();
+    let ws_arg = ws.display().to_string();
+    let script = format!(
+        "set -e
+echo -n scratch-password | gnome-keyring-daemon --unlock --components=secrets >/dev/null
+printf %s \"$GL_SECRET\" | '{folio}' --workspace '{ws_arg}' gl connect tryton \
+--url {url}/{DATABASE} --user {USER} --secret-stdin
+'{folio}' --workspace '{ws_arg}' gl pull
+",
+        url = server.url()
+    );
+    let mut cmd = std::process::Command::new("dbus-run-session");
+    cmd.args(["--", "sh", "-c", &script]).env_clear();
+    for (var, sub) in [
+        ("HOME", "home"),
+        ("XDG_DATA_HOME", "data"),
+        ("XDG_CONFIG_HOME", "config"),
+        ("XDG_CACHE_HOME", "cache"),
+        ("XDG_RUNTIME_DIR", "runtime"),
+    ] {
+        let dir = scratch.path().join(sub);
+        std::fs::create_dir_all(&dir).unwrap();
+        cmd.env(var, &dir);
+    }
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let runtime = scratch.path().join("runtime");
+        std::fs::set_permissions(&runtime, std::fs::Permissions::from_mode(0o700)).unwrap();
+    }
+    let out = cmd
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("GL_SECRET", PASSWORD)
+        .current_dir(scratch.path().join("home"))
+        .output()
+        .expect("dbus-run-session runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("Connected to tryton"), "{stdout}");
+    assert!(
+        stdout.contains("2 dimension values, 1 tax codes") && stdout.contains("12 periods"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains(PASSWORD) && !stderr.contains(PASSWORD));
+    let mut stack = vec![ws.clone()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let bytes = std::fs::read(&path).unwrap();
+                assert!(
+                    !bytes
+                        .windows(PASSWORD.len())
+                        .any(|w| w == PASSWORD.as_bytes()),
+                    "the password is in {}",
+                    path.display()
+                );
+            }
+        }
+    }
+}
