@@ -7,7 +7,7 @@ use ts_rs::TS;
 /// The workspace's GL connection. Never the secret: only whether the keychain holds one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 pub struct GlConnectionView {
-    /// `ledger-file`, `fava` or `hledger-web`.
+    /// `ledger-file`, `fava`, `hledger-web` or `tryton`.
     pub kind: String,
     pub url: Option<String>,
     pub ledger: Option<String>,

@@ -5,6 +5,6 @@
  */
 export type GlConnectionView = { 
 /**
- * `ledger-file`, `fava` or `hledger-web`.
+ * `ledger-file`, `fava`, `hledger-web` or `tryton`.
  */
 kind: string, url: string | null, ledger: string | null, user: string | null, has_secret: boolean, };
