@@ -9,7 +9,10 @@
 //!    Fava does not show, a search of the ledger file itself, because Fava's loaded view can lag
 //!    behind the file: see [`Inner::locate`]); those already in the ledger are reported as posted
 //!    and not written again.
-//! 3. The rest go in one `PUT /api/add_entries`.
+//! 3. The rest are appended to the ledger file as beancount text in one `PUT /api/source`,
+//!    guarded by the checksum of the text read in the same gated step: one write and one load
+//!    for the whole batch, and all of it or none (see [`Inner::append`]; Fava's own
+//!    `add_entries` rewrites the whole file once per entry).
 //! 4. The entries are located again (the GL id is Fava's entry hash), then `/api/errors` is read:
 //!    an error on one of our entries (Fava names the entry's `folio_ref`) means the ledger does
 //!    not accept it, so the entry is deleted again (`DELETE /api/source_slice`) and the journal
@@ -29,7 +32,7 @@ use crate::connector::{
 use crate::http::{Http, json};
 use crate::monitor::{CallLog, CallRecord};
 use crate::{JournalRef, ledger_text};
-use folio_domain::{Account, Journal, Side};
+use folio_domain::{Account, Journal};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -37,8 +40,8 @@ use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
 use tokio::sync::OnceCell;
 
-/// Entries per `add_entries` request (and references per look-up query). Fava re-reads the whole
-/// ledger around every write, so fewer, larger requests are what makes it fast.
+/// Entries per write (and references per look-up query). Fava re-reads the whole ledger around
+/// every write, so fewer, larger writes are what makes it fast.
 const MAX_BATCH: usize = 500;
 
 /// One gate per Fava server (by base URL), shared by every connector in this process.
@@ -119,51 +122,6 @@ fn split_url(url: &str) -> (String, Option<String>) {
         }
         None => (url.to_owned(), None),
     }
-}
-
-/// The JSON entry Fava's `add_entries` reads.
-fn entry_json(
-    journal: &Journal,
-    reference: &JournalRef,
-    audit_head: Option<&str>,
-    chart: &Chart,
-) -> Value {
-    let postings: Vec<Value> = journal
-        .lines
-        .iter()
-        .map(|line| {
-            let mut amount = line.amount;
-            amount.rescale(line.currency.minor_units());
-            let sign = if line.side == Side::Credit { "-" } else { "" };
-            let mut meta = serde_json::Map::new();
-            for (k, v) in &line.dimensions {
-                meta.insert(ledger_text::meta_key(k), Value::String(v.clone()));
-            }
-            if let Some(tax) = &line.tax_code {
-                meta.insert("tax_code".into(), Value::String(tax.clone()));
-            }
-            json!({
-                "account": chart.name_or_code(&line.account),
-                "amount": format!("{sign}{amount} {}", line.currency),
-                "meta": meta,
-            })
-        })
-        .collect();
-    let mut meta = json!({ "folio_ref": reference.as_str() });
-    if let Some(head) = audit_head {
-        meta["folio_audit"] = Value::String(head.to_owned());
-    }
-    json!({
-        "t": "Transaction",
-        "date": journal.date.to_string(),
-        "flag": "*",
-        "payee": "",
-        "narration": journal.memo.replace(['\n', '\r'], " "),
-        "meta": meta,
-        "tags": [],
-        "links": [],
-        "postings": postings,
-    })
 }
 
 /// The field an error message of Fava's is about: the line whose account it names.
@@ -395,6 +353,57 @@ impl Inner {
         Ok(())
     }
 
+    /// Appends the entries of `to_write` to the ledger file in one write, which is also one load.
+    ///
+    /// The file is read and written back with the new entries at its end in one
+    /// `PUT /api/source`, guarded by the checksum of what was read: Fava refuses the write if the
+    /// file changed in between, and then nothing of the batch is in it. A reference that is in
+    /// the text read is never written again (the look-up before already said it is absent; this
+    /// is the same question asked of the very text the write replaces). Fava writes and loads
+    /// under its file lock, so its view afterwards is this file.
+    ///
+    /// Why not `add_entries`: Fava inserts its entries one at a time and rewrites the whole file
+    /// for each, so a batch cost entries x file size; here it costs one upload of the file and
+    /// one parse, whatever the batch's size.
+    async fn append(&self, to_write: &[&Outgoing]) -> Result<(), GlError> {
+        let file = self.source().await?;
+        if let Some(there) = to_write.iter().find(|o| {
+            file.source
+                .contains(&format!("folio_ref: \"{}\"", o.reference.as_str()))
+        }) {
+            return Err(GlError::unknown(format!(
+                "{} appeared in the ledger file while the batch was being sent",
+                there.reference.as_str()
+            )));
+        }
+        let mut text = file.source;
+        if !text.is_empty() && !text.ends_with('\n') {
+            text.push('\n');
+        }
+        for out in to_write {
+            text.push('\n');
+            text.push_str(&ledger_text::beancount_with_head(
+                &out.journal,
+                &out.reference,
+                out.audit_head.as_deref(),
+                &|code| self.chart.name_or_code(code),
+            ));
+        }
+        let url = self.api("source").await?;
+        self.http
+            .send(
+                &self.calls,
+                "post",
+                self.http.request(reqwest::Method::PUT, &url).json(&json!({
+                    "file_path": file.file_path,
+                    "source": text,
+                    "sha256sum": file.sha256sum,
+                })),
+            )
+            .await?;
+        Ok(())
+    }
+
     async fn post(&self, batch: &[Outgoing]) -> Result<BatchOutcome, GlError> {
         let mut results: BTreeMap<&str, Result<Posted, GlError>> = BTreeMap::new();
         let mut to_check = Vec::new();
@@ -425,27 +434,7 @@ impl Inner {
             }
         }
         if !to_write.is_empty() {
-            let entries: Vec<Value> = to_write
-                .iter()
-                .map(|o| {
-                    entry_json(
-                        &o.journal,
-                        &o.reference,
-                        o.audit_head.as_deref(),
-                        &self.chart,
-                    )
-                })
-                .collect();
-            let url = self.api("add_entries").await?;
-            self.http
-                .send(
-                    &self.calls,
-                    "post",
-                    self.http
-                        .request(reqwest::Method::PUT, &url)
-                        .json(&json!({ "entries": entries })),
-                )
-                .await?;
+            self.append(&to_write).await?;
             let written: BTreeSet<&str> = to_write.iter().map(|o| o.reference.as_str()).collect();
             // Located first: once Fava shows every entry, its error list is about them too.
             let written_refs: Vec<&str> = written.iter().copied().collect();

@@ -478,7 +478,8 @@ fn hledger_web_rows(bin: &Path, out: &Path, opened: &Path) -> Result<Vec<Row>> {
 }
 
 /// `only`: `hledger-web` runs just those scenarios (after the ledger-file run that opens the
-/// accounts); anything else, everything.
+/// accounts); `fava` just Fava's rows and the outage, `fava-rate` just Fava's rows (each after the
+/// batched ledger-file run that opens the accounts); anything else, everything.
 pub fn run(only: Option<&str>) -> Result<()> {
     crate::gl_tools::ensure_beancount()?;
     eprintln!("==> release build of folio");
@@ -508,8 +509,11 @@ pub fn run(only: Option<&str>) -> Result<()> {
     let small = workspace(&bin, &out, PLAIN_FAVA_JOURNALS)?;
     let mut rows = Vec::new();
 
+    let fava_only = matches!(only, Some("fava" | "fava-rate"));
     eprintln!("==> ledger-file");
-    rows.push(sync_row(&bin, &big, "ledger-file-plain", &[], 1, 1)?);
+    if !fava_only {
+        rows.push(sync_row(&bin, &big, "ledger-file-plain", &[], 1, 1)?);
+    }
     rows.push(sync_row(&bin, &big, "ledger-file-batched", &[], 500, 1)?);
     let opened = big
         .with_file_name("run-ledger-file-batched")
@@ -531,7 +535,13 @@ pub fn run(only: Option<&str>) -> Result<()> {
         crate::gl_tools::bean_check(&ledger)?;
     }
 
-    rows.extend(hledger_web_rows(&bin, &out, &opened)?);
+    if !fava_only {
+        rows.extend(hledger_web_rows(&bin, &out, &opened)?);
+    }
+    if only == Some("fava-rate") {
+        print_rows(&rows);
+        return Ok(());
+    }
 
     eprintln!(
         "==> a {} s outage during {JOURNALS} journals to fava",
