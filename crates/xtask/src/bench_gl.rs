@@ -30,7 +30,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const JOURNALS: usize = 1000;
-/// Fava's plain loop is slow (~16/s): a sample is enough.
+/// Fava's plain loop is slow (~100/s, and Folio one journal per request ~8/s): a sample is enough.
 const PLAIN_FAVA_JOURNALS: usize = 200;
 const OUTAGE: Duration = Duration::from_secs(60);
 /// Journals per hledger-web run (its naive loop does ~40-70/s on a growing journal).
