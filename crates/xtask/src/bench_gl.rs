@@ -18,6 +18,8 @@
 //!   number of journals, each run three times and reported by its median (hledger-web re-reads
 //!   the whole journal on every add, so its rate falls as the journal grows: only equal counts
 //!   compare);
+//! * Tryton (`bench_tryton`): a plain loop (per journal one create and one post) and Folio's
+//!   connector in batches, each on a fresh Tryton, three runs each, reported by the median;
 //! * the outage: 1,000 journals to Fava behind the loopback fault proxy, which goes down one
 //!   second into the run for 60 s; measured is the time from the GL's return to the last journal
 //!   posted (the sync process's end).
@@ -138,13 +140,13 @@ fn copy_dir(from: &Path, to: &Path) -> Result<()> {
 }
 
 #[derive(Debug, serde::Serialize)]
-struct Row {
-    scenario: String,
-    journals: u64,
-    batch: usize,
-    concurrency: usize,
-    seconds: f64,
-    journals_per_second: f64,
+pub(crate) struct Row {
+    pub(crate) scenario: String,
+    pub(crate) journals: u64,
+    pub(crate) batch: usize,
+    pub(crate) concurrency: usize,
+    pub(crate) seconds: f64,
+    pub(crate) journals_per_second: f64,
 }
 
 /// Runs `folio sync --once` on a copy of `template` and returns the row.
@@ -430,7 +432,7 @@ fn naive_hledger_loop(
 }
 
 /// The row with the median rate of `runs`.
-fn median(mut runs: Vec<Row>) -> Result<Row> {
+pub(crate) fn median(mut runs: Vec<Row>) -> Result<Row> {
     runs.sort_by(|a, b| a.journals_per_second.total_cmp(&b.journals_per_second));
     let rates: Vec<String> = runs
         .iter()
@@ -479,8 +481,22 @@ fn hledger_web_rows(bin: &Path, out: &Path, opened: &Path) -> Result<Vec<Row>> {
 
 /// `only`: `hledger-web` runs just those scenarios (after the ledger-file run that opens the
 /// accounts); `fava` just Fava's rows and the outage, `fava-rate` just Fava's rows (each after the
-/// batched ledger-file run that opens the accounts); anything else, everything.
+/// batched ledger-file run that opens the accounts); `tryton` just Tryton's rows (see
+/// `bench_tryton`); anything else, everything.
 pub fn run(only: Option<&str>) -> Result<()> {
+    if only == Some("tryton") {
+        let rows = crate::bench_tryton::rows()?;
+        print_rows(&rows);
+        let out = target_dir().join("bench-gl");
+        std::fs::create_dir_all(&out)?;
+        let path = out.join("report-tryton.json");
+        std::fs::write(
+            &path,
+            serde_json::to_string_pretty(&serde_json::json!({ "rows": rows }))?,
+        )?;
+        println!("report: {}", path.display());
+        return Ok(());
+    }
     crate::gl_tools::ensure_beancount()?;
     eprintln!("==> release build of folio");
     run_cmd(cargo().args(["build", "--release", "-p", "folio-cli"]))?;
@@ -537,6 +553,7 @@ pub fn run(only: Option<&str>) -> Result<()> {
 
     if !fava_only {
         rows.extend(hledger_web_rows(&bin, &out, &opened)?);
+        rows.extend(crate::bench_tryton::rows()?);
     }
     if only == Some("fava-rate") {
         print_rows(&rows);

@@ -13,6 +13,7 @@ mod bench_desktop;
 mod bench_export;
 mod bench_gl;
 mod bench_import;
+mod bench_tryton;
 mod desktop;
 mod gl_tools;
 
@@ -40,7 +41,7 @@ fn main() -> Result<()> {
         Some("bench") if args.get(1).map(String::as_str) == Some("desktop") => bench_desktop::run(),
         _ => {
             eprintln!(
-                "usage: cargo xtask test | run | bindings | e2e | bench coding | import | gl | export | desktop"
+                "usage: cargo xtask test | run | bindings | e2e | bench coding | import | gl [tryton|hledger-web|fava|fava-rate] | export | desktop"
             );
             std::process::exit(2);
         }
