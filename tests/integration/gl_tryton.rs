@@ -2,7 +2,8 @@
 //! PostgreSQL, checked in Tryton's own database: the connector contract (each reference on
 //! exactly one move, every move posted and balanced, cost centres as analytic lines), a draft
 //! left by an interrupted post is posted rather than created again, the master data, and 500
-//! journals through the fault proxy with trytond restarted under load, exactly once.
+//! journals queued in a workspace's outbox, posted by Folio's sync worker through the fault proxy
+//! with trytond restarted under load, exactly once with nothing left queued.
 
 use crate::gl_contract::{self, Gl};
 use folio_gl::{Connector, Tryton};
@@ -160,21 +161,77 @@ async fn master_data_has_accounts_cost_centres_taxes_parties_and_periods() {
     assert_eq!(open.len(), 12, "{open:?}");
 }
 
-/// 500 journals through the fault proxy (answers dropped after Tryton booked, connections reset,
-/// 500, 503, 429 with Retry-After, answers held past the client's timeout) with trytond killed
-/// and restarted under load, sent with the outbox's discipline: an unknown outcome is looked up
-/// before anything is resent, a retryable one is sent again after the wait. Checked in Tryton's
-/// database: every reference on exactly one move, every move posted and balanced.
+/// A demo workspace with `n` more invoices (the demo's, numbered apart), each given journal `k`
+/// of the contract suite (EUR, the chart the Tryton template has; dated September to December,
+/// the months the demo leaves open), approved and queued in the outbox; the demo's own journals
+/// stay drafts. Returns the workspace's folder.
+fn workspace_with_queued_tryton_journals(dir: &std::path::Path, n: usize) -> std::path::PathBuf {
+    use folio_app::{Context, Workspace};
+    use rand::SeedableRng;
+    let ws_dir = dir.join("ws");
+    let (mut ws, _) = Workspace::init(&ws_dir, true, Context::from_environment()).unwrap();
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 6, 15).unwrap();
+    let templates: Vec<(String, String, String)> = folio_app::demo::demo_invoices(today)
+        .into_iter()
+        .filter_map(|f| {
+            let number = folio_import::import_bytes(&f.bytes).ok()?.document.number;
+            Some((f.file_name, String::from_utf8(f.bytes).ok()?, number))
+        })
+        .collect();
+    let inbox = dir.join("inbox");
+    std::fs::create_dir_all(&inbox).unwrap();
+    for i in 0..n {
+        let (name, text, number) = &templates[i % templates.len()];
+        let unique = text.replace(number.as_str(), &format!("{number}-X{i}"));
+        std::fs::write(inbox.join(format!("{i:05}-{name}")), unique).unwrap();
+    }
+    let (_, summary) = ws.import_paths(&[inbox], &mut |_| {}).unwrap();
+    assert_eq!(summary.rejected, 0);
+    let tag = ws
+        .ensure_workspace_tag(&mut rand::rngs::StdRng::seed_from_u64(9))
+        .unwrap();
+    drop(ws);
+    let mut store = folio_store::Store::open(&ws_dir).unwrap();
+    // Prepared by the demo's clerk, approved by one of its controllers.
+    let change = folio_store::Change::new("clerk", chrono::Utc::now());
+    let approval = folio_store::Change::new("controller", chrono::Utc::now());
+    let mut k = 0u32;
+    for row in store.list_documents().unwrap() {
+        if !row.number.contains("-X") {
+            continue;
+        }
+        k += 1;
+        let mut journal = folio_tests::gl_support::journal(k);
+        // The demo workspace's rules lock January to August 2026: dated in its open months.
+        journal.date = chrono::NaiveDate::from_ymd_opt(2026, 9 + k % 4, 1 + k % 28).unwrap();
+        let id = store.save_journal_draft(row.id, &journal, &change).unwrap();
+        let reference = folio_gl::JournalRef::new(&tag, id.0).unwrap();
+        store
+            .approve_and_queue(id, reference.as_str(), &approval)
+            .unwrap();
+    }
+    assert_eq!(k as usize, n);
+    ws_dir
+}
+
+/// 500 journals queued in a workspace's outbox, posted by Folio's sync worker through the fault
+/// proxy (answers dropped after Tryton booked, connections reset, 500, 503, 429 with
+/// Retry-After, answers held past the client's timeout) with trytond killed and restarted under
+/// load. Checked in the outbox (every entry posted with its Tryton id, nothing left queued) and in
+/// Tryton's database: every reference on exactly one move, every move posted and balanced.
 #[test]
 fn five_hundred_journals_reach_tryton_exactly_once_through_faults_and_a_restart() {
-    use folio_gl::GlError;
+    use folio_app::{SyncOptions, Workspace};
+    use folio_gl::AnyConnector;
     use folio_gl::fault_proxy::{Fault, FaultProxy, Schedule};
-    use std::collections::{BTreeMap, BTreeSet};
+    use rand::SeedableRng;
     use std::sync::{Arc, Mutex};
     let test = "five_hundred_journals_reach_tryton_exactly_once_through_faults_and_a_restart";
     let Some(server) = TrytonServer::start(test) else {
         return;
     };
+    let dir = tempfile::tempdir().unwrap();
+    let ws_dir = workspace_with_queued_tryton_journals(dir.path(), 500);
     let port = server.port;
     let server = Arc::new(Mutex::new(server));
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -222,71 +279,38 @@ fn five_hundred_journals_reach_tryton_exactly_once_through_faults_and_a_restart(
         folio_tests::tryton_support::REQUEST_TIMEOUT + Duration::from_secs(1),
     )
     .unwrap();
-    let mut pending: BTreeMap<String, folio_gl::Outgoing> = (1..=500)
-        .map(|n| {
-            let o = outgoing("FT", n);
-            (o.reference.as_str().to_owned(), o)
-        })
-        .collect();
-    let mut doubt: BTreeSet<String> = BTreeSet::new();
-    let (mut attempts, mut unknowns, mut posted) = (0u32, 0u32, 0usize);
+    let mut ws = Workspace::open(&ws_dir).unwrap();
     let started = std::time::Instant::now();
-    rt.block_on(async {
-        while !pending.is_empty() {
-            assert!(
-                started.elapsed() < Duration::from_secs(300),
-                "still pending after 300 s: {}",
-                pending.len()
-            );
-            if !doubt.is_empty() {
-                let refs = doubt.iter().map(|r| pending[r].reference.clone()).collect();
-                match tryton.lookup(refs).await {
-                    Ok(found) => {
-                        for reference in std::mem::take(&mut doubt) {
-                            if found.keys().any(|r| r.as_str() == reference) {
-                                pending.remove(&reference);
-                                posted += 1;
-                            }
-                        }
-                    }
-                    Err(_) => tokio::time::sleep(Duration::from_millis(500)).await,
-                }
-                continue;
-            }
-            let batch: Vec<_> = pending.values().take(25).cloned().collect();
-            attempts += 1;
-            let mut wait = Duration::ZERO;
-            for (reference, result) in tryton.post(batch).await {
-                match result {
-                    Ok(_) => {
-                        pending.remove(reference.as_str());
-                        posted += 1;
-                    }
-                    Err(GlError::Unknown { .. }) => {
-                        unknowns += 1;
-                        doubt.insert(reference.as_str().to_owned());
-                    }
-                    Err(GlError::RateLimited { wait: w, .. }) => wait = wait.max(w),
-                    Err(GlError::Retryable { .. }) => wait = wait.max(Duration::from_millis(200)),
-                    Err(e @ GlError::Permanent { .. }) => panic!("{reference} refused: {e}"),
-                }
-            }
-            tokio::time::sleep(wait).await;
-        }
-    });
+    let report = ws
+        .sync_with(
+            AnyConnector::Tryton(tryton),
+            SyncOptions {
+                max_wait: Duration::from_secs(300),
+                batch: 25,
+                // The connector's timeout (2 s) and a margin.
+                settle: Duration::from_secs(4),
+                ..SyncOptions::default()
+            },
+            &mut rand::rngs::StdRng::seed_from_u64(11),
+        )
+        .unwrap();
     restarter.join().unwrap();
     let server = server.lock().unwrap();
     let counts = ref_counts(&server);
+    let outbox = ws.outbox().unwrap();
     let duplicates: usize = counts.values().map(|n| n.saturating_sub(1)).sum();
-    let lost = (1..=500)
-        .filter(|n| !counts.contains_key(outgoing("FT", *n).reference.as_str()))
+    let posted = outbox.iter().filter(|e| e.state == "posted").count();
+    let lost = outbox
+        .iter()
+        .filter(|e| !counts.contains_key(&e.reference))
         .count();
     eprintln!(
-        "Tryton fault run in {:.1} s: {attempts} batches sent, {unknowns} unknown outcomes; \
-         faults injected: {:?}; attempted 500, posted {posted}, duplicates {duplicates}, lost {lost}",
+        "{report:?} in {:.1} s; faults injected: {:?}; attempted 500, posted {posted}, \
+         duplicates {duplicates}, lost {lost}",
         started.elapsed().as_secs_f64(),
         proxy.counts(),
     );
+    assert_eq!((report.rejected, report.remaining), (0, 0), "{report:?}");
     let faults: u64 = proxy
         .counts()
         .iter()
@@ -294,6 +318,12 @@ fn five_hundred_journals_reach_tryton_exactly_once_through_faults_and_a_restart(
         .map(|(_, n)| n)
         .sum();
     assert!(faults >= 10, "too few faults: {:?}", proxy.counts());
+    assert_eq!(outbox.len(), 500);
+    let not_posted: Vec<_> = outbox
+        .iter()
+        .filter(|e| e.state != "posted" || e.gl_id.as_deref().is_none_or(str::is_empty))
+        .collect();
+    assert!(not_posted.is_empty(), "not posted: {not_posted:?}");
     assert_eq!((posted, duplicates, lost), (500, 0, 0));
     assert_eq!(counts.len(), 500, "Tryton has moves Folio did not send");
     assert_eq!(check(&server), "");

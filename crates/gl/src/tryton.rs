@@ -581,8 +581,13 @@ impl Inner {
                 &["id", "code", "root.code"],
             )
             .await
-            // Without the analytic module there are no dimensions.
-            .unwrap_or_default()
+            // Without the analytic module (Tryton refuses the model) there are no dimensions;
+            // a failed read (reset, 5xx, timeout) is not "no cost centres": it fails the batch
+            // as retryable instead of refusing every journal with a cost centre for good.
+            .or_else(|e| match e {
+                GlError::Permanent { .. } => Ok(Vec::new()),
+                other => Err(other),
+            })?
             .into_iter()
             .filter_map(|a| {
                 Some((
