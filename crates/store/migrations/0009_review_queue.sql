@@ -25,17 +25,26 @@ CREATE INDEX documents_queue_issue_date ON documents (issue_date, id);
 CREATE INDEX documents_queue_due_date ON documents (due_date, id);
 CREATE INDEX documents_queue_number ON documents (number, id);
 
+-- The two rules, each stated once: a document's status is its newest journal version's; the
+-- value a line's field is coded with is the proposal of its strongest source (person, rule,
+-- model, fixed). The fill below and the triggers read them for one document at a time.
+CREATE VIEW queue_current_status AS
+SELECT j.document_id, j.status FROM journals j
+WHERE j.version = (SELECT max(k.version) FROM journals k WHERE k.document_id = j.document_id);
+
+CREATE VIEW queue_coded_values AS
+SELECT s.document_id, s.line_no, s.field, s.confidence FROM suggestions s
+WHERE s.field <> 'split'
+  AND NOT EXISTS (
+      SELECT 1 FROM suggestions t
+      WHERE t.document_id = s.document_id AND t.line_no = s.line_no AND t.field = s.field
+        AND (CASE t.source WHEN 'person' THEN 0 WHEN 'rule' THEN 1 WHEN 'model' THEN 2 ELSE 3 END)
+          < (CASE s.source WHEN 'person' THEN 0 WHEN 'rule' THEN 1 WHEN 'model' THEN 2 ELSE 3 END));
+
 INSERT INTO queue_facts (document_id, status, min_confidence)
 SELECT d.id,
-       coalesce((SELECT j.status FROM journals j WHERE j.document_id = d.id
-                 ORDER BY j.version DESC LIMIT 1), 'new'),
-       (SELECT min(s.confidence) FROM suggestions s
-        WHERE s.document_id = d.id AND s.field <> 'split'
-          AND NOT EXISTS (
-              SELECT 1 FROM suggestions t
-              WHERE t.document_id = s.document_id AND t.line_no = s.line_no AND t.field = s.field
-                AND (CASE t.source WHEN 'person' THEN 0 WHEN 'rule' THEN 1 WHEN 'model' THEN 2 ELSE 3 END)
-                  < (CASE s.source WHEN 'person' THEN 0 WHEN 'rule' THEN 1 WHEN 'model' THEN 2 ELSE 3 END)))
+       coalesce((SELECT c.status FROM queue_current_status c WHERE c.document_id = d.id), 'new'),
+       (SELECT min(c.confidence) FROM queue_coded_values c WHERE c.document_id = d.id)
 FROM documents d;
 
 CREATE TRIGGER queue_facts_new_document
@@ -48,8 +57,8 @@ CREATE TRIGGER queue_facts_journal_insert
 AFTER INSERT ON journals
 BEGIN
     UPDATE queue_facts
-    SET status = coalesce((SELECT j.status FROM journals j WHERE j.document_id = NEW.document_id
-                           ORDER BY j.version DESC LIMIT 1), 'new')
+    SET status = coalesce((SELECT c.status FROM queue_current_status c
+                           WHERE c.document_id = NEW.document_id), 'new')
     WHERE document_id = NEW.document_id;
 END;
 
@@ -57,8 +66,8 @@ CREATE TRIGGER queue_facts_journal_status
 AFTER UPDATE OF status ON journals
 BEGIN
     UPDATE queue_facts
-    SET status = coalesce((SELECT j.status FROM journals j WHERE j.document_id = NEW.document_id
-                           ORDER BY j.version DESC LIMIT 1), 'new')
+    SET status = coalesce((SELECT c.status FROM queue_current_status c
+                           WHERE c.document_id = NEW.document_id), 'new')
     WHERE document_id = NEW.document_id;
 END;
 
@@ -66,8 +75,8 @@ CREATE TRIGGER queue_facts_journal_delete
 AFTER DELETE ON journals
 BEGIN
     UPDATE queue_facts
-    SET status = coalesce((SELECT j.status FROM journals j WHERE j.document_id = OLD.document_id
-                           ORDER BY j.version DESC LIMIT 1), 'new')
+    SET status = coalesce((SELECT c.status FROM queue_current_status c
+                           WHERE c.document_id = OLD.document_id), 'new')
     WHERE document_id = OLD.document_id;
 END;
 
@@ -75,13 +84,8 @@ CREATE TRIGGER queue_facts_suggestion_insert
 AFTER INSERT ON suggestions
 BEGIN
     UPDATE queue_facts
-    SET min_confidence = (SELECT min(s.confidence) FROM suggestions s
-        WHERE s.document_id = NEW.document_id AND s.field <> 'split'
-          AND NOT EXISTS (
-              SELECT 1 FROM suggestions t
-              WHERE t.document_id = s.document_id AND t.line_no = s.line_no AND t.field = s.field
-                AND (CASE t.source WHEN 'person' THEN 0 WHEN 'rule' THEN 1 WHEN 'model' THEN 2 ELSE 3 END)
-                  < (CASE s.source WHEN 'person' THEN 0 WHEN 'rule' THEN 1 WHEN 'model' THEN 2 ELSE 3 END)))
+    SET min_confidence = (SELECT min(c.confidence) FROM queue_coded_values c
+                          WHERE c.document_id = NEW.document_id)
     WHERE document_id = NEW.document_id;
 END;
 
@@ -89,13 +93,8 @@ CREATE TRIGGER queue_facts_suggestion_update
 AFTER UPDATE ON suggestions
 BEGIN
     UPDATE queue_facts
-    SET min_confidence = (SELECT min(s.confidence) FROM suggestions s
-        WHERE s.document_id = NEW.document_id AND s.field <> 'split'
-          AND NOT EXISTS (
-              SELECT 1 FROM suggestions t
-              WHERE t.document_id = s.document_id AND t.line_no = s.line_no AND t.field = s.field
-                AND (CASE t.source WHEN 'person' THEN 0 WHEN 'rule' THEN 1 WHEN 'model' THEN 2 ELSE 3 END)
-                  < (CASE s.source WHEN 'person' THEN 0 WHEN 'rule' THEN 1 WHEN 'model' THEN 2 ELSE 3 END)))
+    SET min_confidence = (SELECT min(c.confidence) FROM queue_coded_values c
+                          WHERE c.document_id = NEW.document_id)
     WHERE document_id = NEW.document_id;
 END;
 
@@ -103,12 +102,7 @@ CREATE TRIGGER queue_facts_suggestion_delete
 AFTER DELETE ON suggestions
 BEGIN
     UPDATE queue_facts
-    SET min_confidence = (SELECT min(s.confidence) FROM suggestions s
-        WHERE s.document_id = OLD.document_id AND s.field <> 'split'
-          AND NOT EXISTS (
-              SELECT 1 FROM suggestions t
-              WHERE t.document_id = s.document_id AND t.line_no = s.line_no AND t.field = s.field
-                AND (CASE t.source WHEN 'person' THEN 0 WHEN 'rule' THEN 1 WHEN 'model' THEN 2 ELSE 3 END)
-                  < (CASE s.source WHEN 'person' THEN 0 WHEN 'rule' THEN 1 WHEN 'model' THEN 2 ELSE 3 END)))
+    SET min_confidence = (SELECT min(c.confidence) FROM queue_coded_values c
+                          WHERE c.document_id = OLD.document_id)
     WHERE document_id = OLD.document_id;
 END;

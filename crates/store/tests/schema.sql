@@ -576,6 +576,19 @@ CREATE TABLE periods (
     CHECK (start_date <= end_date)
 ) STRICT;
 
+CREATE VIEW queue_coded_values AS
+SELECT s.document_id, s.line_no, s.field, s.confidence FROM suggestions s
+WHERE s.field <> 'split'
+  AND NOT EXISTS (
+      SELECT 1 FROM suggestions t
+      WHERE t.document_id = s.document_id AND t.line_no = s.line_no AND t.field = s.field
+        AND (CASE t.source WHEN 'person' THEN 0 WHEN 'rule' THEN 1 WHEN 'model' THEN 2 ELSE 3 END)
+          < (CASE s.source WHEN 'person' THEN 0 WHEN 'rule' THEN 1 WHEN 'model' THEN 2 ELSE 3 END));
+
+CREATE VIEW queue_current_status AS
+SELECT j.document_id, j.status FROM journals j
+WHERE j.version = (SELECT max(k.version) FROM journals k WHERE k.document_id = j.document_id);
+
 CREATE TABLE queue_facts (
     document_id    INTEGER PRIMARY KEY REFERENCES documents (id),
     status         TEXT NOT NULL
@@ -589,8 +602,8 @@ CREATE TRIGGER queue_facts_journal_delete
 AFTER DELETE ON journals
 BEGIN
     UPDATE queue_facts
-    SET status = coalesce((SELECT j.status FROM journals j WHERE j.document_id = OLD.document_id
-                           ORDER BY j.version DESC LIMIT 1), 'new')
+    SET status = coalesce((SELECT c.status FROM queue_current_status c
+                           WHERE c.document_id = OLD.document_id), 'new')
     WHERE document_id = OLD.document_id;
 END;
 
@@ -598,8 +611,8 @@ CREATE TRIGGER queue_facts_journal_insert
 AFTER INSERT ON journals
 BEGIN
     UPDATE queue_facts
-    SET status = coalesce((SELECT j.status FROM journals j WHERE j.document_id = NEW.document_id
-                           ORDER BY j.version DESC LIMIT 1), 'new')
+    SET status = coalesce((SELECT c.status FROM queue_current_status c
+                           WHERE c.document_id = NEW.document_id), 'new')
     WHERE document_id = NEW.document_id;
 END;
 
@@ -607,8 +620,8 @@ CREATE TRIGGER queue_facts_journal_status
 AFTER UPDATE OF status ON journals
 BEGIN
     UPDATE queue_facts
-    SET status = coalesce((SELECT j.status FROM journals j WHERE j.document_id = NEW.document_id
-                           ORDER BY j.version DESC LIMIT 1), 'new')
+    SET status = coalesce((SELECT c.status FROM queue_current_status c
+                           WHERE c.document_id = NEW.document_id), 'new')
     WHERE document_id = NEW.document_id;
 END;
 
@@ -622,13 +635,8 @@ CREATE TRIGGER queue_facts_suggestion_delete
 AFTER DELETE ON suggestions
 BEGIN
     UPDATE queue_facts
-    SET min_confidence = (SELECT min(s.confidence) FROM suggestions s
-        WHERE s.document_id = OLD.document_id AND s.field <> 'split'
-          AND NOT EXISTS (
-              SELECT 1 FROM suggestions t
-              WHERE t.document_id = s.document_id AND t.line_no = s.line_no AND t.field = s.field
-                AND (CASE t.source WHEN 'person' THEN 0 WHEN 'rule' THEN 1 WHEN 'model' THEN 2 ELSE 3 END)
-                  < (CASE s.source WHEN 'person' THEN 0 WHEN 'rule' THEN 1 WHEN 'model' THEN 2 ELSE 3 END)))
+    SET min_confidence = (SELECT min(c.confidence) FROM queue_coded_values c
+                          WHERE c.document_id = OLD.document_id)
     WHERE document_id = OLD.document_id;
 END;
 
@@ -636,13 +644,8 @@ CREATE TRIGGER queue_facts_suggestion_insert
 AFTER INSERT ON suggestions
 BEGIN
     UPDATE queue_facts
-    SET min_confidence = (SELECT min(s.confidence) FROM suggestions s
-        WHERE s.document_id = NEW.document_id AND s.field <> 'split'
-          AND NOT EXISTS (
-              SELECT 1 FROM suggestions t
-              WHERE t.document_id = s.document_id AND t.line_no = s.line_no AND t.field = s.field
-                AND (CASE t.source WHEN 'person' THEN 0 WHEN 'rule' THEN 1 WHEN 'model' THEN 2 ELSE 3 END)
-                  < (CASE s.source WHEN 'person' THEN 0 WHEN 'rule' THEN 1 WHEN 'model' THEN 2 ELSE 3 END)))
+    SET min_confidence = (SELECT min(c.confidence) FROM queue_coded_values c
+                          WHERE c.document_id = NEW.document_id)
     WHERE document_id = NEW.document_id;
 END;
 
@@ -650,13 +653,8 @@ CREATE TRIGGER queue_facts_suggestion_update
 AFTER UPDATE ON suggestions
 BEGIN
     UPDATE queue_facts
-    SET min_confidence = (SELECT min(s.confidence) FROM suggestions s
-        WHERE s.document_id = NEW.document_id AND s.field <> 'split'
-          AND NOT EXISTS (
-              SELECT 1 FROM suggestions t
-              WHERE t.document_id = s.document_id AND t.line_no = s.line_no AND t.field = s.field
-                AND (CASE t.source WHEN 'person' THEN 0 WHEN 'rule' THEN 1 WHEN 'model' THEN 2 ELSE 3 END)
-                  < (CASE s.source WHEN 'person' THEN 0 WHEN 'rule' THEN 1 WHEN 'model' THEN 2 ELSE 3 END)))
+    SET min_confidence = (SELECT min(c.confidence) FROM queue_coded_values c
+                          WHERE c.document_id = NEW.document_id)
     WHERE document_id = NEW.document_id;
 END;
 
