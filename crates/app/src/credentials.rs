@@ -53,3 +53,58 @@ pub fn load_secret(reference: &str) -> Result<String, AppError> {
         e => unavailable(e),
     })
 }
+
+/// The OS keychain as the vault of a GL connection's OAuth tokens ([`folio_gl::oauth`]).
+///
+/// The tokens of one connection are one keychain entry (the [`folio_gl::oauth::TokenSet`] as
+/// JSON) under [`SERVICE`]; the workspace keeps only the entry's name. A store is read back
+/// before it counts as done: the refresh that wrote it relies on the new refresh token being
+/// kept before the new access token is used.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct KeychainVault;
+
+fn vault_error(e: keyring::Error) -> folio_gl::GlError {
+    // Not "sign in again": the grant may be fine, the keychain is what is missing or locked.
+    folio_gl::GlError::retryable(unavailable(e).message)
+}
+
+impl folio_gl::oauth::TokenVault for KeychainVault {
+    fn load(
+        &self,
+        connection: &str,
+    ) -> Result<Option<folio_gl::oauth::TokenSet>, folio_gl::GlError> {
+        let entry = keyring::Entry::new(SERVICE, connection).map_err(vault_error)?;
+        match entry.get_password() {
+            Ok(json) => {
+                serde_json::from_str(&json)
+                    .map(Some)
+                    .map_err(|e| folio_gl::GlError::SignInAgain {
+                        message: format!(
+                            "the keychain entry {SERVICE} {connection} does not hold tokens ({e})"
+                        ),
+                    })
+            }
+            Err(keyring::Error::NoEntry) => Ok(None),
+            Err(e) => Err(vault_error(e)),
+        }
+    }
+
+    fn store(
+        &self,
+        connection: &str,
+        tokens: &folio_gl::oauth::TokenSet,
+    ) -> Result<(), folio_gl::GlError> {
+        let json = serde_json::to_string(tokens).map_err(|e| {
+            folio_gl::GlError::retryable(format!("cannot write the tokens as JSON: {e}"))
+        })?;
+        let entry = keyring::Entry::new(SERVICE, connection).map_err(vault_error)?;
+        entry.set_password(&json).map_err(vault_error)?;
+        match entry.get_password() {
+            Ok(stored) if stored == json => Ok(()),
+            Ok(_) => Err(folio_gl::GlError::retryable(
+                "the OS keychain did not keep the GL tokens",
+            )),
+            Err(e) => Err(vault_error(e)),
+        }
+    }
+}

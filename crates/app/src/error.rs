@@ -46,6 +46,9 @@ pub enum ErrorCode {
     /// A rule refused the action: the actor's role, segregation of duties, the approval policy
     /// or a period lock. The message and the problem's code name the rule.
     NotPermitted,
+    /// The GL's sign-in (an OAuth grant) is revoked or expired: sign in to the GL again. Nothing
+    /// was lost; the outbox keeps its journals queued until then.
+    GlSignInRequired,
 }
 
 impl ErrorCode {
@@ -67,6 +70,7 @@ impl ErrorCode {
             ErrorCode::NotExportable => "NOT_EXPORTABLE",
             ErrorCode::ApiDisabled => "API_DISABLED",
             ErrorCode::NotPermitted => "NOT_PERMITTED",
+            ErrorCode::GlSignInRequired => "GL_SIGN_IN_REQUIRED",
         }
     }
 

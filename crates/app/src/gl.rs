@@ -62,6 +62,7 @@ fn invalid(message: impl Into<String>) -> AppError {
 pub(crate) fn gl_error(e: GlError) -> AppError {
     let code = match e {
         GlError::Permanent { .. } => ErrorCode::GlRefused,
+        GlError::SignInAgain { .. } => ErrorCode::GlSignInRequired,
         _ => ErrorCode::GlUnavailable,
     };
     AppError::new(code, e.to_string())

@@ -20,6 +20,11 @@
 //! A circuit breaker stops sending while the GL is unreachable and probes it again after a
 //! pause that grows to a few seconds, so a GL that comes back is noticed quickly without a
 //! stream of doomed requests while it is away. Every API call lands in the integration monitor.
+//!
+//! A GL whose sign-in is gone (an OAuth grant revoked or expired: [`GlError::SignInAgain`]) is
+//! not "down" and not worth retrying: the journals of that round stay queued, the worker stops
+//! sending and the run ends with [`ErrorCode::GlSignInRequired`] ("sign in again"), so the user
+//! is asked once instead of a loop of failing refreshes.
 
 use crate::dto_gl::{OutboxView, SyncReport};
 use crate::error::{AppError, ErrorCode};
@@ -137,6 +142,8 @@ struct Worker<'a> {
     breaker: CircuitBreaker,
     started: Instant,
     report: SyncReport,
+    /// Set when the GL's sign-in is gone: nothing more is sent in this run.
+    sign_in_again: Option<String>,
 }
 
 impl Worker<'_> {
@@ -189,6 +196,10 @@ impl Worker<'_> {
                 error: message.clone(),
                 at: now + chrono::Duration::from_std(*wait).unwrap_or_default(),
             },
+            GlError::SignInAgain { message } => OutboxOutcome::Retry {
+                error: format!("sign in to the GL again: {message}"),
+                at: now,
+            },
             GlError::Retryable { message } => {
                 let delay = self
                     .options
@@ -207,6 +218,9 @@ impl Worker<'_> {
         match error {
             None | Some(GlError::Permanent { .. }) => self.breaker.success(),
             Some(GlError::RateLimited { wait, .. }) => self.breaker.pause_until(at + *wait),
+            Some(GlError::SignInAgain { message }) => {
+                self.sign_in_again = Some(message.clone());
+            }
             Some(_) => self.breaker.failure(at),
         }
     }
@@ -397,7 +411,7 @@ impl Worker<'_> {
     async fn run(mut self) -> Result<SyncReport, AppError> {
         loop {
             let out_of_time = self.options.once && self.elapsed() >= self.options.max_wait;
-            if out_of_time {
+            if out_of_time || self.sign_in_again.is_some() {
                 break;
             }
             if let Some(wait) = self.breaker.wait(self.elapsed()) {
@@ -405,6 +419,9 @@ impl Worker<'_> {
                 continue;
             }
             if !self.resolve_doubts().await? {
+                if self.sign_in_again.is_some() {
+                    break;
+                }
                 // The GL could not be asked: pause a little (the breaker takes over if it stays).
                 let pause = self.options.backoff.delay(1, self.rng.next_u64());
                 tokio::time::sleep(pause).await;
@@ -425,6 +442,16 @@ impl Worker<'_> {
             tokio::time::sleep(wait.max(Duration::from_millis(10))).await;
         }
         self.flush_calls()?;
+        if let Some(message) = self.sign_in_again.take() {
+            return Err(AppError::new(
+                ErrorCode::GlSignInRequired,
+                format!(
+                    "sign in to the GL again ({message}): run `folio gl connect` for it; \
+                     the outbox keeps {} journals queued until then",
+                    self.remaining()?
+                ),
+            ));
+        }
         self.report.remaining = self.remaining()?;
         self.report.elapsed_ms = u64::try_from(self.elapsed().as_millis()).unwrap_or(u64::MAX);
         Ok(self.report)
@@ -470,6 +497,7 @@ impl Workspace {
             options,
             rng,
             started: Instant::now(),
+            sign_in_again: None,
             ws: self,
         };
         runtime.block_on(worker.run())

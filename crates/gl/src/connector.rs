@@ -92,6 +92,11 @@ pub enum GlError {
         "the GL's answer was lost ({message}); the journal will be looked up before it is sent again"
     )]
     Unknown { message: String },
+    /// The GL's sign-in is no longer valid (a revoked or expired OAuth grant): nothing can be
+    /// sent over this connection until the user signs in again. Nothing was booked; the outbox
+    /// keeps every journal queued and stops sending instead of failing in a loop.
+    #[error("sign in to the GL again: {message}")]
+    SignInAgain { message: String },
 }
 
 impl GlError {
@@ -121,6 +126,7 @@ impl GlError {
             GlError::RateLimited { .. } => "rate_limited",
             GlError::Permanent { .. } => "permanent",
             GlError::Unknown { .. } => "unknown",
+            GlError::SignInAgain { .. } => "sign_in_again",
         }
     }
 }

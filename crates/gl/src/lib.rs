@@ -16,6 +16,7 @@ pub mod http;
 pub mod ledger_file;
 pub mod ledger_text;
 pub mod monitor;
+pub mod oauth;
 pub mod reference;
 pub mod retry;
 pub mod tryton;
