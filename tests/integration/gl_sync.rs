@@ -27,7 +27,7 @@ use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-fn today() -> chrono::NaiveDate {
+pub(crate) fn today() -> chrono::NaiveDate {
     chrono::NaiveDate::from_ymd_opt(2026, 6, 15).unwrap()
 }
 
@@ -35,7 +35,7 @@ fn today() -> chrono::NaiveDate {
 /// approved and queued. The extra invoices get their template's journal through the store
 /// (coding 500 documents in a debug build would be most of the test's time; the CLI approval
 /// path is what `the_demo_posts_to_a_ledger_file_that_bean_check_accepts` runs).
-fn workspace_with_queued_journals(dir: &Path, extra: usize) -> (PathBuf, usize) {
+pub(crate) fn workspace_with_queued_journals(dir: &Path, extra: usize) -> (PathBuf, usize) {
     let ws_dir = dir.join("ws");
     let (mut ws, _) = Workspace::init(&ws_dir, true, Context::from_environment()).unwrap();
     let inbox = dir.join("inbox");
@@ -92,7 +92,7 @@ fn workspace_with_queued_journals(dir: &Path, extra: usize) -> (PathBuf, usize) 
 }
 
 /// `(reference, state, gl_id)` of every outbox entry.
-fn outbox(ws: &Path) -> Vec<(String, String, Option<String>)> {
+pub(crate) fn outbox(ws: &Path) -> Vec<(String, String, Option<String>)> {
     let db = Connection::open(ws.join("folio.sqlite")).unwrap();
     let mut stmt = db
         .prepare("SELECT reference, state, gl_id FROM outbox ORDER BY journal_id")
@@ -127,7 +127,7 @@ fn assert_exactly_once(ws: &Path, counts: &HashMap<String, usize>, expected: usi
 }
 
 /// The demo chart opened in a fresh ledger for Fava.
-fn fava_ledger(path: &Path) {
+pub(crate) fn fava_ledger(path: &Path) {
     let mut text = String::from("; Folio sync test\noption \"operating_currency\" \"EUR\"\n");
     for a in folio_app::demo::demo_master_data(today()).accounts {
         if a.postable && a.active {

@@ -78,6 +78,8 @@ pub enum Permission {
     ManageUsers,
     /// Post approved journals, pull master data.
     Sync,
+    /// Record by hand that a journal in doubt is in the GL (a person checked the GL).
+    ResolveGl,
 }
 
 impl Permission {
@@ -94,6 +96,7 @@ impl Permission {
             Permission::ManageRules => "ROLE-RULES",
             Permission::ManageUsers => "ROLE-USERS",
             Permission::Sync => "ROLE-SYNC",
+            Permission::ResolveGl => "ROLE-RESOLVE",
         }
     }
 
@@ -110,6 +113,7 @@ impl Permission {
             Permission::ManageRules => "changing rule packs and learned coding",
             Permission::ManageUsers => "managing users",
             Permission::Sync => "posting to the GL and pulling its master data",
+            Permission::ResolveGl => "recording by hand that a journal is in the GL",
         }
     }
 
@@ -118,7 +122,7 @@ impl Permission {
         use Role::*;
         match self {
             Permission::Import | Permission::Code | Permission::Submit => &[Clerk, Admin],
-            Permission::Approve | Permission::Reject => &[Controller],
+            Permission::Approve | Permission::Reject | Permission::ResolveGl => &[Controller],
             Permission::LockPeriods => &[Controller, Admin],
             Permission::ManageConnections | Permission::ManageRules | Permission::ManageUsers => {
                 &[Admin]

@@ -39,6 +39,7 @@ pub fn generate() -> Result<BTreeMap<String, String>, String> {
         GlConnectionView::export_all(&cfg)?;
         ApproveOutcome::export_all(&cfg)?;
         OutboxView::export_all(&cfg)?;
+        OutboxActionView::export_all(&cfg)?;
         SyncReport::export_all(&cfg)?;
         PullReport::export_all(&cfg)?;
         GlCallView::export_all(&cfg)?;

@@ -46,6 +46,23 @@ pub struct OutboxView {
     pub receipt: Option<String>,
     /// Why it was rejected, or the last failure.
     pub last_error: Option<String>,
+    /// When a queued entry is next sent (RFC 3339): later than now while it backs off.
+    pub next_attempt_at: String,
+    /// When its state last changed (RFC 3339).
+    pub updated_at: String,
+}
+
+/// What a person's retry or resolve did to one outbox entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct OutboxActionView {
+    /// The state before the action.
+    pub before: String,
+    /// `posted` (found in the GL, or recorded by hand), `queued` (not in the GL: to be sent,
+    /// due now), `due_now` (its wait was cleared) or `unchanged` (the message says why).
+    pub result: String,
+    pub message: String,
+    /// The entry after the action.
+    pub entry: OutboxView,
 }
 
 /// What a sync run did.

@@ -49,6 +49,11 @@ pub enum ErrorCode {
     /// The GL's sign-in (an OAuth grant) is revoked or expired: sign in to the GL again. Nothing
     /// was lost; the outbox keeps its journals queued until then.
     GlSignInRequired,
+    /// No outbox entry has the reference (or journal id) given.
+    OutboxNotFound,
+    /// The outbox entry is not in a state the action applies to (posted, rejected, being sent,
+    /// or the GL holds it under another id); the message says what it is and what to do.
+    OutboxConflict,
 }
 
 impl ErrorCode {
@@ -71,6 +76,8 @@ impl ErrorCode {
             ErrorCode::ApiDisabled => "API_DISABLED",
             ErrorCode::NotPermitted => "NOT_PERMITTED",
             ErrorCode::GlSignInRequired => "GL_SIGN_IN_REQUIRED",
+            ErrorCode::OutboxNotFound => "OUTBOX_NOT_FOUND",
+            ErrorCode::OutboxConflict => "OUTBOX_CONFLICT",
         }
     }
 

@@ -38,6 +38,7 @@ pub mod replay;
 pub mod rules;
 pub mod settings;
 pub mod sync;
+pub mod sync_actions;
 pub mod workspace;
 
 pub use api::{ApiStatusView, JournalSyncView};
@@ -64,4 +65,5 @@ pub use queue::{
     QueueSort, QueueSortKey, QueueStatusFilter,
 };
 pub use sync::SyncOptions;
+pub use sync_actions::Resolution;
 pub use workspace::{Context, Workspace, default_workspace_dir};

@@ -111,10 +111,16 @@ pub(crate) fn outbox_view(e: &OutboxEntry) -> OutboxView {
         gl_id: e.gl_id.clone(),
         receipt: e.receipt.clone(),
         last_error: e.last_error.clone(),
+        next_attempt_at: rfc3339(e.next_attempt_at),
+        updated_at: rfc3339(e.updated_at),
     }
 }
 
-fn reference(e: &OutboxEntry) -> Result<JournalRef, AppError> {
+pub(crate) fn rfc3339(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+pub(crate) fn reference(e: &OutboxEntry) -> Result<JournalRef, AppError> {
     JournalRef::parse(&e.reference).map_err(|err| {
         AppError::new(
             ErrorCode::WorkspaceCorrupt,

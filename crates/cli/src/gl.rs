@@ -3,8 +3,8 @@
 
 use clap::{Args, Subcommand};
 use folio_app::{
-    AppError, ApproveOutcome, ErrorCode, GlCallView, GlConnectionView, PullReport, SyncOptions,
-    SyncReport, Workspace,
+    AppError, ApproveOutcome, ErrorCode, GlCallView, GlConnectionView, OutboxActionView,
+    OutboxView, PullReport, Resolution, SyncOptions, SyncReport, Workspace,
 };
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -80,6 +80,39 @@ pub enum GlCommand {
         #[arg(long)]
         json: bool,
     },
+    /// The outbox: every approved journal, where it stands and what it waits for.
+    Outbox {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Retry journals now: a queued one becomes due at once (its backoff wait is cleared); one in
+    /// doubt (unknown, or sending when a sync died) is looked up in the GL, never resent blindly.
+    /// `folio sync` then sends what is due.
+    Retry {
+        /// GL references (FK3P9Q-12) or journal ids (JNL-12).
+        #[arg(value_name = "REF", required = true)]
+        references: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Resolve a journal in doubt: look it up in the GL now (found: posted; not there: queued
+    /// again), or, as a controller who checked the GL, record that it is there as GL_ID.
+    Resolve {
+        /// The GL reference (FK3P9Q-12) or journal id (JNL-12).
+        #[arg(value_name = "REF")]
+        reference: String,
+        /// Ask the GL for the reference now.
+        #[arg(long, conflicts_with_all = ["posted_as", "note"], required_unless_present = "posted_as")]
+        lookup: bool,
+        /// The GL's id of the entry you found in the GL yourself (needs --note).
+        #[arg(long, value_name = "GL_ID", requires = "note")]
+        posted_as: Option<String>,
+        /// How you checked the GL: kept with your name as the evidence.
+        #[arg(long, value_name = "TEXT")]
+        note: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
     /// The integration monitor: the latest API calls to the GL.
     Log {
         /// How many calls to show.
@@ -95,6 +128,9 @@ impl GlArgs {
         match &self.command {
             GlCommand::Connect { json, .. }
             | GlCommand::Pull { json }
+            | GlCommand::Outbox { json }
+            | GlCommand::Retry { json, .. }
+            | GlCommand::Resolve { json, .. }
             | GlCommand::Log { json, .. } => *json,
         }
     }
@@ -255,6 +291,35 @@ pub fn run(workspace: &mut Workspace, args: GlArgs) -> Result<ExitCode, AppError
                 print_pull(&report);
             }
         }
+        GlCommand::Outbox { json } => {
+            let entries = workspace.outbox()?;
+            if json {
+                print_json(&entries);
+            } else {
+                print_outbox(&entries);
+            }
+        }
+        GlCommand::Retry { references, json } => {
+            let results = workspace.outbox_retry(&references)?;
+            return Ok(print_actions(&results, json));
+        }
+        GlCommand::Resolve {
+            reference,
+            lookup,
+            posted_as,
+            note,
+            json,
+        } => {
+            let resolution = match (lookup, posted_as) {
+                (_, Some(gl_id)) => Resolution::PostedAs {
+                    gl_id,
+                    note: note.unwrap_or_default(),
+                },
+                _ => Resolution::LookUp,
+            };
+            let result = workspace.outbox_resolve(&reference, resolution)?;
+            return Ok(print_actions(std::slice::from_ref(&result), json));
+        }
         GlCommand::Log { limit, json } => {
             let calls = workspace.gl_log(limit)?;
             if json {
@@ -297,6 +362,46 @@ fn print_pull(r: &PullReport) {
                 e.document_id, e.journal_id, e.field, e.message
             );
         }
+    }
+}
+
+fn print_outbox(entries: &[OutboxView]) {
+    println!(
+        "{:<10} {:<20} {:<8} {:>8}  {:<24} {:<14} last error",
+        "journal", "reference", "state", "attempts", "next attempt", "gl id"
+    );
+    for e in entries {
+        let next = if e.state == "queued" {
+            e.next_attempt_at.as_str()
+        } else {
+            "-"
+        };
+        println!(
+            "{:<10} {:<20} {:<8} {:>8}  {:<24} {:<14} {}",
+            e.journal_id,
+            e.reference,
+            e.state,
+            e.attempts,
+            next,
+            e.gl_id.as_deref().unwrap_or("-"),
+            e.last_error.as_deref().unwrap_or("")
+        );
+    }
+}
+
+/// Prints what retry or resolve did; exit code 1 when one of them changed nothing.
+fn print_actions(results: &[OutboxActionView], json: bool) -> ExitCode {
+    if json {
+        print_json(&results);
+    } else {
+        for r in results {
+            println!("{}: {}", r.result, r.message);
+        }
+    }
+    if results.iter().any(|r| r.result == "unchanged") {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
     }
 }
 

@@ -229,6 +229,49 @@ fn update(
     Ok(())
 }
 
+/// Applies `outcome` to the entry `before` (not posted) and audits it.
+fn record_one(
+    conn: &Connection,
+    before: OutboxEntry,
+    outcome: &OutboxOutcome,
+    change: &Change,
+) -> Result<OutboxEntry, StoreError> {
+    let id = before.journal;
+    let mut after = before.clone();
+    after.updated_at = change.at;
+    let action = match outcome {
+        OutboxOutcome::Posted { gl_id, receipt } => {
+            after.state = OutboxState::Posted;
+            after.gl_id = Some(gl_id.clone());
+            after.receipt = Some(receipt.clone());
+            after.last_error = None;
+            move_journal(conn, id, JournalStatus::Posted, change)?;
+            "outbox.posted"
+        }
+        OutboxOutcome::Rejected { reason } => {
+            after.state = OutboxState::Rejected;
+            after.last_error = Some(reason.clone());
+            if journal_status(conn, id)? != JournalStatus::Rejected {
+                move_journal(conn, id, JournalStatus::Rejected, change)?;
+            }
+            "outbox.rejected"
+        }
+        OutboxOutcome::Unknown { error } => {
+            after.state = OutboxState::Unknown;
+            after.last_error = Some(error.clone());
+            "outbox.unknown"
+        }
+        OutboxOutcome::Retry { error, at } => {
+            after.state = OutboxState::Queued;
+            after.last_error = Some(error.clone());
+            after.next_attempt_at = *at;
+            "outbox.retry"
+        }
+    };
+    update(conn, &before, &after, action, change)?;
+    Ok(after)
+}
+
 impl Store {
     /// Approves journal `id` (draft → approved; it must balance) and queues it for the GL under
     /// `reference`, in one transaction with its audit events: one approval by `change.actor` as a
@@ -331,41 +374,104 @@ impl Store {
             if before.state == OutboxState::Posted {
                 continue;
             }
-            let mut after = before.clone();
-            after.updated_at = change.at;
-            let action = match outcome {
-                OutboxOutcome::Posted { gl_id, receipt } => {
-                    after.state = OutboxState::Posted;
-                    after.gl_id = Some(gl_id.clone());
-                    after.receipt = Some(receipt.clone());
-                    after.last_error = None;
-                    move_journal(&tx, *id, JournalStatus::Posted, change)?;
-                    "outbox.posted"
-                }
-                OutboxOutcome::Rejected { reason } => {
-                    after.state = OutboxState::Rejected;
-                    after.last_error = Some(reason.clone());
-                    if journal_status(&tx, *id)? != JournalStatus::Rejected {
-                        move_journal(&tx, *id, JournalStatus::Rejected, change)?;
-                    }
-                    "outbox.rejected"
-                }
-                OutboxOutcome::Unknown { error } => {
-                    after.state = OutboxState::Unknown;
-                    after.last_error = Some(error.clone());
-                    "outbox.unknown"
-                }
-                OutboxOutcome::Retry { error, at } => {
-                    after.state = OutboxState::Queued;
-                    after.last_error = Some(error.clone());
-                    after.next_attempt_at = *at;
-                    "outbox.retry"
-                }
-            };
-            update(&tx, &before, &after, action, change)?;
+            record_one(&tx, before, outcome, change)?;
         }
         tx.commit()?;
         Ok(())
+    }
+
+    /// [`Store::outbox_record`] for outcomes decided on entries as they were read earlier (a
+    /// person's look-up): an entry whose state or update time changed since (a sync worker in
+    /// another process got to it first) is left alone. Returns the entries after, `None` for
+    /// the ones left alone.
+    pub fn outbox_record_if_unchanged(
+        &mut self,
+        outcomes: &[(OutboxEntry, OutboxOutcome)],
+        change: &Change,
+    ) -> Result<Vec<Option<OutboxEntry>>, StoreError> {
+        let tx = self.begin()?;
+        let mut after = Vec::with_capacity(outcomes.len());
+        for (read, outcome) in outcomes {
+            let before = load(&tx, read.journal)?;
+            if before.state == OutboxState::Posted
+                || before.state != read.state
+                || before.updated_at != read.updated_at
+            {
+                after.push(None);
+                continue;
+            }
+            after.push(Some(record_one(&tx, before, outcome, change)?));
+        }
+        tx.commit()?;
+        Ok(after)
+    }
+
+    /// Makes queued entry `id` due at `change.at` (a person's "retry now": its backoff or
+    /// `Retry-After` wait is cleared; attempts and the last error stay as evidence), in one
+    /// transaction with its audit event (`outbox.retry_now`). Returns the entry as it is after;
+    /// an entry that is no longer queued is returned unchanged (the caller says why).
+    pub fn outbox_retry_now(
+        &mut self,
+        id: JournalId,
+        change: &Change,
+    ) -> Result<OutboxEntry, StoreError> {
+        let tx = self.begin()?;
+        let before = load(&tx, id)?;
+        if before.state != OutboxState::Queued || before.next_attempt_at <= change.at {
+            return Ok(before);
+        }
+        let mut after = before.clone();
+        after.next_attempt_at = change.at;
+        after.updated_at = change.at;
+        update(&tx, &before, &after, "outbox.retry_now", change)?;
+        tx.commit()?;
+        Ok(after)
+    }
+
+    /// Records a person's finding that entry `id` is in the GL as `gl_id` (they checked the GL
+    /// themselves): posted, with `evidence` as its receipt, in one transaction with its audit
+    /// event (`outbox.resolved_manually`; the actor is the person). Only an entry that is
+    /// queued, unknown, or left `sending` before `settled_before` (no request about it can still
+    /// be running) may be resolved so; the journal follows to posted.
+    pub fn outbox_resolve_posted(
+        &mut self,
+        id: JournalId,
+        gl_id: &str,
+        evidence: &str,
+        settled_before: DateTime<Utc>,
+        change: &Change,
+    ) -> Result<OutboxEntry, StoreError> {
+        let tx = self.begin()?;
+        let before = load(&tx, id)?;
+        let refuse = |reason: String| StoreError::InvalidTransition {
+            journal: id.to_string(),
+            from: before.state.as_str(),
+            to: "posted",
+            reason,
+        };
+        match before.state {
+            OutboxState::Queued | OutboxState::Unknown => {}
+            OutboxState::Sending if before.updated_at <= settled_before => {}
+            OutboxState::Sending => {
+                return Err(refuse(format!(
+                    "it is being sent right now (since {}); wait until no request about it can                      still be running",
+                    timestamp(before.updated_at)
+                )));
+            }
+            other => {
+                return Err(refuse(format!("it is {}", other.as_str())));
+            }
+        }
+        let mut after = before.clone();
+        after.state = OutboxState::Posted;
+        after.gl_id = Some(gl_id.to_owned());
+        after.receipt = Some(evidence.to_owned());
+        after.last_error = None;
+        after.updated_at = change.at;
+        update(&tx, &before, &after, "outbox.resolved_manually", change)?;
+        move_journal(&tx, id, JournalStatus::Posted, change)?;
+        tx.commit()?;
+        Ok(after)
     }
 
     /// Appends API call records to the integration monitor (no audit event: they record calls,

@@ -11,4 +11,12 @@ state: string, attempts: number, gl_id: string | null, receipt: string | null,
 /**
  * Why it was rejected, or the last failure.
  */
-last_error: string | null, };
+last_error: string | null, 
+/**
+ * When a queued entry is next sent (RFC 3339): later than now while it backs off.
+ */
+next_attempt_at: string, 
+/**
+ * When its state last changed (RFC 3339).
+ */
+updated_at: string, };
