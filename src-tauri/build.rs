@@ -36,6 +36,8 @@ const COMMANDS: &[&str] = &[
     "rules_diff",
     "overview",
     "gl_pull",
+    "outbox_retry",
+    "outbox_resolve",
 ];
 
 fn main() {

@@ -17,6 +17,7 @@ use folio_app::{
     JournalView, OutboxView, QueueFilter, QueuePageView, QueueSort, SyncOptions, SyncReport,
     UserView, Workspace, WorkspaceInfo,
 };
+use folio_app::{OutboxActionView, Resolution};
 use folio_app::{OverviewView, PullReport, RulePackInfo, RulesDiffReport, RulesTestReport};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -377,4 +378,32 @@ pub async fn overview(app: AppHandle) -> Result<OverviewView, AppError> {
 #[tauri::command]
 pub async fn gl_pull(app: AppHandle) -> Result<PullReport, AppError> {
     blocking(app, move |ws, _| ws.gl_pull()).await
+}
+
+/// Retries outbox entries: queued ones become due now, ones in doubt are looked up in the GL.
+#[tauri::command]
+pub async fn outbox_retry(
+    app: AppHandle,
+    references: Vec<String>,
+) -> Result<Vec<OutboxActionView>, AppError> {
+    blocking(app, move |ws, _| ws.outbox_retry(&references)).await
+}
+
+/// Resolves an outbox entry in doubt: looks it up in the GL now, or (`gl_id` and `note` given,
+/// a controller only) records that the person found it in the GL as `gl_id`.
+#[tauri::command]
+pub async fn outbox_resolve(
+    app: AppHandle,
+    reference: String,
+    gl_id: Option<String>,
+    note: Option<String>,
+) -> Result<OutboxActionView, AppError> {
+    let resolution = match gl_id {
+        Some(gl_id) => Resolution::PostedAs {
+            gl_id,
+            note: note.unwrap_or_default(),
+        },
+        None => Resolution::LookUp,
+    };
+    blocking(app, move |ws, _| ws.outbox_resolve(&reference, resolution)).await
 }

@@ -64,6 +64,8 @@ fn main() -> ExitCode {
             commands::rules_diff,
             commands::overview,
             commands::gl_pull,
+            commands::outbox_retry,
+            commands::outbox_resolve,
         ])
         .run(tauri::generate_context!());
     match result {

@@ -473,7 +473,11 @@ impl Workspace {
         rng: &mut (dyn RngCore + Send),
     ) -> Result<SyncReport, AppError> {
         let connector = self.gl_connector()?;
-        self.sync_with(connector, options, rng)
+        // A look-up after a lost answer waits at least as long as the GL may still book it.
+        let settle = options
+            .settle
+            .max(crate::sync_actions::settle_for(connector.kind()));
+        self.sync_with(connector, SyncOptions { settle, ..options }, rng)
     }
 
     /// [`Workspace::sync`] with a given connector (tests and benchmarks put a fault proxy or a

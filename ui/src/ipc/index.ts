@@ -25,6 +25,7 @@ import type { GlConnectionView } from '../bindings/GlConnectionView';
 import type { ImportProgress } from '../bindings/ImportProgress';
 import type { ImportRun } from '../bindings/ImportRun';
 import type { OutboxView } from '../bindings/OutboxView';
+import type { OutboxActionView } from '../bindings/OutboxActionView';
 import type { QueueFilter } from '../bindings/QueueFilter';
 import type { QueuePageView } from '../bindings/QueuePageView';
 import type { QueueSort } from '../bindings/QueueSort';
@@ -57,6 +58,7 @@ export type { GlConnectionView } from '../bindings/GlConnectionView';
 export type { ImportProgress } from '../bindings/ImportProgress';
 export type { ImportRun } from '../bindings/ImportRun';
 export type { OutboxView } from '../bindings/OutboxView';
+export type { OutboxActionView } from '../bindings/OutboxActionView';
 export type { QueueFilter } from '../bindings/QueueFilter';
 export type { QueuePageView } from '../bindings/QueuePageView';
 export type { QueueSort } from '../bindings/QueueSort';
@@ -206,6 +208,26 @@ export function sync(): Promise<SyncReport> {
 
 export function outbox(): Promise<OutboxView[]> {
   return call<OutboxView[]>('outbox');
+}
+
+/** Retries outbox entries: queued ones become due now, ones in doubt are looked up in the GL. */
+export function outboxRetry(references: string[]): Promise<OutboxActionView[]> {
+  return call<OutboxActionView[]>('outbox_retry', { references });
+}
+
+/**
+ * Resolves an outbox entry in doubt: without `byHand`, looks it up in the GL now; with it, records
+ * (a controller only) that the person found it in the GL as `glId`, with their note as evidence.
+ */
+export function outboxResolve(
+  reference: string,
+  byHand: { glId: string; note: string } | null = null,
+): Promise<OutboxActionView> {
+  return call<OutboxActionView>('outbox_resolve', {
+    reference,
+    glId: byHand?.glId ?? null,
+    note: byHand?.note ?? null,
+  });
 }
 
 export function glLog(limit: number): Promise<GlCallView[]> {
