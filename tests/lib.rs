@@ -2,6 +2,8 @@
 //! `folio` binary is, and scratch workspaces.
 
 pub mod gl_support;
+#[path = "sim/business_central.rs"]
+pub mod sim_business_central;
 pub mod tryton_support;
 
 use std::path::{Path, PathBuf};

@@ -165,7 +165,10 @@ async fn master_data_has_accounts_cost_centres_taxes_parties_and_periods() {
 /// of the contract suite (EUR, the chart the Tryton template has; dated September to December,
 /// the months the demo leaves open), approved and queued in the outbox; the demo's own journals
 /// stay drafts. Returns the workspace's folder.
-fn workspace_with_queued_tryton_journals(dir: &std::path::Path, n: usize) -> std::path::PathBuf {
+pub(crate) fn workspace_with_queued_tryton_journals(
+    dir: &std::path::Path,
+    n: usize,
+) -> std::path::PathBuf {
     use folio_app::{Context, Workspace};
     use rand::SeedableRng;
     let ws_dir = dir.join("ws");

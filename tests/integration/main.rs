@@ -5,6 +5,7 @@ mod cli_import;
 mod coding;
 mod crash;
 mod export;
+mod gl_business_central;
 mod gl_contract;
 mod gl_fava;
 mod gl_hledger_web;

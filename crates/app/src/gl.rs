@@ -303,6 +303,11 @@ impl Workspace {
                     .map_err(gl_error)?,
                 )
             }
+            ConnectorKind::BusinessCentral => {
+                return Err(invalid(
+                    "business-central needs the OAuth sign-in, which this build does not have yet",
+                ));
+            }
         })
     }
 

@@ -2,6 +2,7 @@
 //! single value without boxing futures.
 
 use crate::JournalRef;
+use crate::business_central::BusinessCentral;
 use crate::connector::{
     BatchOutcome, Capabilities, Connector, ConnectorKind, GlError, GlMasterData, Outgoing, Posted,
 };
@@ -19,6 +20,7 @@ pub enum AnyConnector {
     Fava(Fava),
     HledgerWeb(HledgerWeb),
     Tryton(Tryton),
+    BusinessCentral(BusinessCentral),
 }
 
 impl Connector for AnyConnector {
@@ -28,6 +30,7 @@ impl Connector for AnyConnector {
             AnyConnector::Fava(c) => c.kind(),
             AnyConnector::HledgerWeb(c) => c.kind(),
             AnyConnector::Tryton(c) => c.kind(),
+            AnyConnector::BusinessCentral(c) => c.kind(),
         }
     }
 
@@ -37,6 +40,7 @@ impl Connector for AnyConnector {
             AnyConnector::Fava(c) => c.capabilities(),
             AnyConnector::HledgerWeb(c) => c.capabilities(),
             AnyConnector::Tryton(c) => c.capabilities(),
+            AnyConnector::BusinessCentral(c) => c.capabilities(),
         }
     }
 
@@ -46,6 +50,7 @@ impl Connector for AnyConnector {
             AnyConnector::Fava(c) => c.post(batch).await,
             AnyConnector::HledgerWeb(c) => c.post(batch).await,
             AnyConnector::Tryton(c) => c.post(batch).await,
+            AnyConnector::BusinessCentral(c) => c.post(batch).await,
         }
     }
 
@@ -58,6 +63,7 @@ impl Connector for AnyConnector {
             AnyConnector::Fava(c) => c.lookup(references).await,
             AnyConnector::HledgerWeb(c) => c.lookup(references).await,
             AnyConnector::Tryton(c) => c.lookup(references).await,
+            AnyConnector::BusinessCentral(c) => c.lookup(references).await,
         }
     }
 
@@ -67,6 +73,7 @@ impl Connector for AnyConnector {
             AnyConnector::Fava(c) => c.master_data().await,
             AnyConnector::HledgerWeb(c) => c.master_data().await,
             AnyConnector::Tryton(c) => c.master_data().await,
+            AnyConnector::BusinessCentral(c) => c.master_data().await,
         }
     }
 
@@ -76,6 +83,7 @@ impl Connector for AnyConnector {
             AnyConnector::Fava(c) => c.drain_calls(),
             AnyConnector::HledgerWeb(c) => c.drain_calls(),
             AnyConnector::Tryton(c) => c.drain_calls(),
+            AnyConnector::BusinessCentral(c) => c.drain_calls(),
         }
     }
 }

@@ -28,6 +28,8 @@ pub enum ConnectorKind {
     HledgerWeb,
     /// Tryton 8.2 with the `account` module, through its JSON-RPC.
     Tryton,
+    /// Microsoft Dynamics 365 Business Central, through its API v2.0.
+    BusinessCentral,
 }
 
 impl ConnectorKind {
@@ -37,6 +39,7 @@ impl ConnectorKind {
             ConnectorKind::Fava => "fava",
             ConnectorKind::HledgerWeb => "hledger-web",
             ConnectorKind::Tryton => "tryton",
+            ConnectorKind::BusinessCentral => "business-central",
         }
     }
 
@@ -46,6 +49,7 @@ impl ConnectorKind {
             ConnectorKind::Fava,
             ConnectorKind::HledgerWeb,
             ConnectorKind::Tryton,
+            ConnectorKind::BusinessCentral,
         ]
         .into_iter()
         .find(|k| k.as_str() == text)

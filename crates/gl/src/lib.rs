@@ -7,6 +7,7 @@
 //! instead of being sent again. Connectors, the outbox and credentials build on this crate.
 
 pub mod any;
+pub mod business_central;
 pub mod chart;
 pub mod connector;
 pub mod fault_proxy;
@@ -22,6 +23,7 @@ pub mod retry;
 pub mod tryton;
 
 pub use any::AnyConnector;
+pub use business_central::BusinessCentral;
 pub use connector::{
     BatchOutcome, Capabilities, Connector, ConnectorKind, GlError, GlMasterData, Outgoing, Posted,
 };
