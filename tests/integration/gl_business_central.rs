@@ -12,59 +12,83 @@
 //!   journal exactly once, nothing left queued.
 
 use crate::gl_contract::{self, Gl};
-use folio_gl::business_central::{Bearer, BusinessCentral};
-use folio_gl::{Connector, GlError, Outgoing};
+use folio_gl::business_central::{self, BusinessCentral, CompanyUrl};
+use folio_gl::http::Http;
+use folio_gl::oauth::{
+    LoopbackListener, Pkce, TokenSet, TokenSource, TokenVault, state_from_random, system_clock,
+};
+use folio_gl::{CallLog, Connector, GlError, Outgoing};
 use folio_tests::gl_support::outgoing;
 use folio_tests::sim_business_central::{self as sim, BcSim, LeftLine, SimConfig};
-use std::future::Future;
-use std::pin::Pin;
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// Tokens for the simulator's API: signed in once through the simulator's authorize and token
-/// endpoints, refreshed there (with rotation) when the API answers 401.
-#[derive(Debug)]
-struct SimBearer {
-    base: String,
-    tokens: tokio::sync::Mutex<(String, String)>,
+/// Tokens kept in memory: the tests' stand-in for the OS keychain (the keychain itself is
+/// tested with the CLI).
+#[derive(Debug, Default)]
+struct MemoryVault {
+    tokens: Mutex<HashMap<String, TokenSet>>,
 }
 
-impl SimBearer {
-    async fn sign_in(base: &str) -> Arc<SimBearer> {
-        let tokens = sim::sign_in(base).await;
-        Arc::new(SimBearer {
-            base: base.to_owned(),
-            tokens: tokio::sync::Mutex::new(tokens),
-        })
+impl TokenVault for MemoryVault {
+    fn load(&self, connection: &str) -> Result<Option<TokenSet>, GlError> {
+        Ok(self.tokens.lock().unwrap().get(connection).cloned())
+    }
+
+    fn store(&self, connection: &str, tokens: &TokenSet) -> Result<(), GlError> {
+        self.tokens
+            .lock()
+            .unwrap()
+            .insert(connection.to_owned(), tokens.clone());
+        Ok(())
     }
 }
 
-impl Bearer for SimBearer {
-    fn bearer(&self) -> Pin<Box<dyn Future<Output = Result<String, GlError>> + Send + '_>> {
-        Box::pin(async move { Ok(self.tokens.lock().await.0.clone()) })
-    }
-
-    fn after_unauthorized<'a>(
-        &'a self,
-        rejected: &'a str,
-    ) -> Pin<Box<dyn Future<Output = Result<String, GlError>> + Send + 'a>> {
-        Box::pin(async move {
-            let mut tokens = self.tokens.lock().await;
-            if tokens.0 != rejected {
-                return Ok(tokens.0.clone());
-            }
-            let refreshed = sim::refresh(&self.base, &tokens.1)
-                .await
-                .map_err(|e| GlError::permanent(format!("sign in again: {e}"), None))?;
-            *tokens = refreshed;
-            Ok(tokens.0.clone())
-        })
-    }
+/// Signs in to the simulator's Entra ID with Folio's OAuth module: PKCE, the loopback listener,
+/// the browser step played by the test (it follows the authorize endpoint's redirect to the
+/// listener), the code exchange; the tokens go to `vault`. Returns the token source.
+async fn sign_in(login: &str, vault: &Arc<MemoryVault>) -> TokenSource {
+    let company = CompanyUrl::parse(&BcSim::company_url(login)).unwrap();
+    let client = business_central::oauth_client(sim::CLIENT_ID, &company, login);
+    let http = Http::new("business-central", Duration::from_secs(10)).unwrap();
+    let pkce = Pkce::from_random([7; 32]);
+    let state = state_from_random([9; 16]);
+    let listener = LoopbackListener::bind(&client.redirect_path).await.unwrap();
+    let redirect = listener.redirect_uri().to_owned();
+    let url = client.authorization_url(&redirect, &state, &pkce).unwrap();
+    let browser = tokio::spawn(async move {
+        let no_redirects = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let answer = no_redirects.get(&url).send().await.unwrap();
+        assert_eq!(answer.status(), 302, "the authorize endpoint redirects");
+        let back = answer.headers()["location"].to_str().unwrap().to_owned();
+        assert!(back.starts_with("http://127.0.0.1:"), "{back}");
+        no_redirects.get(&back).send().await.unwrap().status()
+    });
+    let code = listener
+        .wait_for_code(&state, Duration::from_secs(30))
+        .await
+        .unwrap();
+    assert!(browser.await.unwrap().is_success());
+    let calls = CallLog::default();
+    let tokens = client
+        .exchange_code(&http, &calls, &code, &redirect, &pkce, chrono::Utc::now())
+        .await
+        .unwrap();
+    assert!(
+        tokens.refresh_token.is_some(),
+        "offline_access gives a refresh token"
+    );
+    vault.store("bc", &tokens).unwrap();
+    let dyn_vault: Arc<dyn TokenVault> = vault.clone();
+    TokenSource::new(client, http, dyn_vault, "bc", system_clock())
 }
 
-fn connector(url: &str, auth: &Arc<SimBearer>, timeout: Duration) -> BusinessCentral {
-    let auth: Arc<dyn Bearer> = auth.clone();
-    BusinessCentral::new(&BcSim::company_url(url), auth, timeout).unwrap()
+fn connector(api: &str, tokens: &TokenSource, timeout: Duration) -> BusinessCentral {
+    BusinessCentral::new(&BcSim::company_url(api), tokens.clone(), timeout).unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -74,8 +98,9 @@ async fn business_central_keeps_the_connector_contract() {
         page_size: 7,
         ..SimConfig::default()
     });
-    let auth = SimBearer::sign_in(&bc.url()).await;
-    let make = || connector(&bc.url(), &auth, Duration::from_secs(10));
+    let vault = Arc::new(MemoryVault::default());
+    let tokens = sign_in(&bc.url(), &vault).await;
+    let make = || connector(&bc.url(), &tokens, Duration::from_secs(10));
     let refs = || bc.ref_counts();
     let checked = || bc.check();
     gl_contract::run(
@@ -112,8 +137,9 @@ async fn business_central_keeps_the_connector_contract() {
 #[tokio::test]
 async fn lines_left_unposted_in_the_batch_are_posted_not_created_again() {
     let bc = BcSim::start(SimConfig::default());
-    let auth = SimBearer::sign_in(&bc.url()).await;
-    let c = connector(&bc.url(), &auth, Duration::from_secs(10));
+    let vault = Arc::new(MemoryVault::default());
+    let tokens = sign_in(&bc.url(), &vault).await;
+    let c = connector(&bc.url(), &tokens, Duration::from_secs(10));
     // The post fails every time the connector tries it in place: the lines stay in the batch.
     bc.fail_posts(5);
     let first = c.post(vec![outgoing("UP", 1)]).await;
@@ -144,8 +170,9 @@ async fn lines_left_unposted_in_the_batch_are_posted_not_created_again() {
 #[tokio::test]
 async fn a_journal_cut_off_halfway_is_completed_and_strays_are_removed() {
     let bc = BcSim::start(SimConfig::default());
-    let auth = SimBearer::sign_in(&bc.url()).await;
-    let c = connector(&bc.url(), &auth, Duration::from_secs(10));
+    let vault = Arc::new(MemoryVault::default());
+    let tokens = sign_in(&bc.url(), &vault).await;
+    let c = connector(&bc.url(), &tokens, Duration::from_secs(10));
     let journal = outgoing("CUT", 1);
     let line = |i: usize| &journal.journal.lines[i];
     let date = journal.journal.date.to_string();
@@ -178,8 +205,9 @@ async fn a_journal_cut_off_halfway_is_completed_and_strays_are_removed() {
 #[tokio::test]
 async fn a_batch_refused_at_posting_names_the_journal_and_posts_the_rest() {
     let bc = BcSim::start(SimConfig::default());
-    let auth = SimBearer::sign_in(&bc.url()).await;
-    let c = connector(&bc.url(), &auth, Duration::from_secs(10));
+    let vault = Arc::new(MemoryVault::default());
+    let tokens = sign_in(&bc.url(), &vault).await;
+    let c = connector(&bc.url(), &tokens, Duration::from_secs(10));
     // Business Central's posting refuses a date its user setup does not allow, a rule the API
     // does not expose to check beforehand.
     bc.allow_posting_from("2026-03-01");
@@ -215,8 +243,9 @@ async fn a_batch_refused_at_posting_names_the_journal_and_posts_the_rest() {
 #[tokio::test]
 async fn throttling_maintenance_and_expired_tokens_are_waited_out() {
     let bc = BcSim::start(SimConfig::default());
-    let auth = SimBearer::sign_in(&bc.url()).await;
-    let c = connector(&bc.url(), &auth, Duration::from_secs(10));
+    let vault = Arc::new(MemoryVault::default());
+    let tokens = sign_in(&bc.url(), &vault).await;
+    let c = connector(&bc.url(), &tokens, Duration::from_secs(10));
     bc.maintenance(Some(3));
     let outcome = c.post(vec![outgoing("TH", 1)]).await;
     match &outcome[0].1 {
@@ -253,14 +282,57 @@ async fn throttling_maintenance_and_expired_tokens_are_waited_out() {
     }
 }
 
+/// Entra ID rotates the refresh token on every refresh: the new one is in the vault before the
+/// API is called again. A revoked grant stops the post with "sign in again" and books nothing.
+#[tokio::test]
+async fn refreshes_rotate_the_token_and_a_revoked_grant_asks_to_sign_in_again() {
+    let bc = BcSim::start(SimConfig::default());
+    let vault = Arc::new(MemoryVault::default());
+    let tokens = sign_in(&bc.url(), &vault).await;
+    let c = connector(&bc.url(), &tokens, Duration::from_secs(10));
+    let first = vault.load("bc").unwrap().unwrap();
+    bc.expire_access_tokens();
+    let outcome = c.post(vec![outgoing("RT", 1)]).await;
+    assert!(outcome[0].1.is_ok(), "{:?}", outcome[0].1);
+    let second = vault.load("bc").unwrap().unwrap();
+    assert_eq!(bc.stats().token_by_refresh, 1);
+    assert_ne!(
+        second.refresh_token, first.refresh_token,
+        "rotated and stored"
+    );
+    assert_ne!(second.access_token, first.access_token);
+    bc.revoke_grants();
+    bc.expire_access_tokens();
+    let created = bc.stats().lines_created;
+    let outcome = c.post(vec![outgoing("RT", 2)]).await;
+    assert!(
+        matches!(outcome[0].1, Err(GlError::SignInAgain { .. })),
+        "{:?}",
+        outcome[0].1
+    );
+    assert_eq!(bc.stats().lines_created, created, "nothing was sent");
+    assert_eq!(bc.ref_counts().get("FRT-2"), None);
+    // The monitor has the refreshes and the 401s, and no token.
+    let calls = c.drain_calls();
+    assert!(
+        calls.iter().any(|c| c.operation == "token_refresh"),
+        "{calls:?}"
+    );
+    let text = format!("{calls:?}");
+    for token in bc.issued_tokens() {
+        assert!(!text.contains(&token));
+    }
+}
+
 #[tokio::test]
 async fn master_data_has_accounts_dimensions_tax_groups_vendors_and_periods() {
     let bc = BcSim::start(SimConfig {
         page_size: 5,
         ..SimConfig::default()
     });
-    let auth = SimBearer::sign_in(&bc.url()).await;
-    let c = connector(&bc.url(), &auth, Duration::from_secs(10));
+    let vault = Arc::new(MemoryVault::default());
+    let tokens = sign_in(&bc.url(), &vault).await;
+    let c = connector(&bc.url(), &tokens, Duration::from_secs(10));
     let master = c.master_data().await.unwrap();
     let account = |code: &str| master.accounts.iter().find(|a| a.code == code).cloned();
     let office = account("4930").expect("4930");
@@ -363,8 +435,9 @@ fn journals_reach_business_central_exactly_once_through_faults() {
     };
     let proxy = rt.block_on(FaultProxy::start(bc.addr(), schedule)).unwrap();
     // Signed in directly at the simulator; the API goes through the proxy.
-    let auth = rt.block_on(SimBearer::sign_in(&bc.url()));
-    let c = connector(&proxy.url(), &auth, Duration::from_secs(1));
+    let vault = Arc::new(MemoryVault::default());
+    let tokens = rt.block_on(sign_in(&bc.url(), &vault));
+    let c = connector(&proxy.url(), &tokens, Duration::from_secs(1));
     let mut ws = Workspace::open(&ws_dir).unwrap();
     let started = std::time::Instant::now();
     let report = ws

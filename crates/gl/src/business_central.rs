@@ -60,6 +60,7 @@ use crate::connector::{
     all_failed,
 };
 use crate::monitor::{CallLog, CallRecord};
+use crate::oauth::{OAuthClient, TokenSource};
 use chrono::{Datelike, NaiveDate};
 use folio_domain::{
     Account, AccountKind, Dimension, DimensionValue, Period, Side, TaxCode, VatCategory, Vendor,
@@ -69,8 +70,6 @@ use reqwest::{Method, StatusCode};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap};
-use std::future::Future;
-use std::pin::Pin;
 use std::str::FromStr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
@@ -94,17 +93,6 @@ pub const SCOPES: &[&str] = &[
     "https://api.businesscentral.dynamics.com/Financials.ReadWrite.All",
     "offline_access",
 ];
-
-/// Where an access token comes from: [`crate::oauth::TokenSource`] in the app.
-pub trait Bearer: Send + Sync + std::fmt::Debug + 'static {
-    /// A token to send now.
-    fn bearer(&self) -> Pin<Box<dyn Future<Output = Result<String, GlError>> + Send + '_>>;
-    /// The API refused `rejected` (401): a fresh one.
-    fn after_unauthorized<'a>(
-        &'a self,
-        rejected: &'a str,
-    ) -> Pin<Box<dyn Future<Output = Result<String, GlError>> + Send + 'a>>;
-}
 
 /// The parts of a company's API URL.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -162,6 +150,22 @@ impl CompanyUrl {
     }
 }
 
+/// The Entra ID public client (no secret: PKCE) of the app registration `client_id`, for the
+/// company's tenant, signing in on `login_host` ([`LOGIN_HOST`] but in tests).
+pub fn oauth_client(client_id: &str, company: &CompanyUrl, login_host: &str) -> OAuthClient {
+    let (authorize_url, token_url) = company.oauth_endpoints(login_host);
+    OAuthClient {
+        authorize_url,
+        token_url,
+        client_id: client_id.to_owned(),
+        client_secret: None,
+        scopes: SCOPES.iter().map(|s| (*s).to_owned()).collect(),
+        redirect_path: "/".into(),
+        // Always the account picker: the user may sign in to several tenants.
+        extra_params: vec![("prompt".into(), "select_account".into())],
+    }
+}
+
 /// A Business Central company.
 #[derive(Debug, Clone)]
 pub struct BusinessCentral {
@@ -172,7 +176,7 @@ pub struct BusinessCentral {
 struct Inner {
     api: String,
     client: reqwest::Client,
-    auth: Arc<dyn Bearer>,
+    tokens: TokenSource,
     calls: CallLog,
     gate: Arc<tokio::sync::Mutex<()>>,
     /// Journal batch ids by code.
@@ -234,10 +238,10 @@ struct Found {
 }
 
 impl BusinessCentral {
-    /// The company at `company_url` (see [`CompanyUrl`]), with tokens from `auth`.
+    /// The company at `company_url` (see [`CompanyUrl`]), with access tokens from `tokens`.
     pub fn new(
         company_url: &str,
-        auth: Arc<dyn Bearer>,
+        tokens: TokenSource,
         timeout: Duration,
     ) -> Result<BusinessCentral, GlError> {
         let url = CompanyUrl::parse(company_url).ok_or_else(|| {
@@ -262,7 +266,7 @@ impl BusinessCentral {
                 gate: crate::fava::gate_for(&api),
                 api,
                 client,
-                auth,
+                tokens,
                 calls: CallLog::default(),
                 batches: Mutex::new(HashMap::new()),
             }),
@@ -402,7 +406,7 @@ impl Inner {
         body: Option<&Value>,
     ) -> Result<Value, Failure> {
         let write = method != Method::GET;
-        let mut token = self.auth.bearer().await?;
+        let mut token = self.tokens.bearer().await?;
         for attempt in 0..2 {
             let mut request = self
                 .client
@@ -479,17 +483,16 @@ impl Inner {
             });
             if status == "401" && attempt == 0 {
                 // Nothing was processed: a fresh token (refreshed once for all tasks) and again.
-                token = self.auth.after_unauthorized(&token).await?;
+                token = self.tokens.after_unauthorized(&token).await?;
                 continue;
             }
             if status == "401" {
-                return Err(Failure::from(GlError::permanent(
-                    format!(
+                return Err(Failure::from(GlError::SignInAgain {
+                    message: format!(
                         "{operation}: Business Central refuses the signed-in user even with a \
-                         fresh token: sign in again with a user who has access to the company"
+                         fresh token: sign in with a user who has access to the company"
                     ),
-                    None,
-                )));
+                }));
             }
             return outcome;
         }
@@ -1471,7 +1474,9 @@ impl Connector for BusinessCentral {
     }
 
     fn drain_calls(&self) -> Vec<CallRecord> {
-        self.inner.calls.drain()
+        let mut calls = self.inner.tokens.drain_calls();
+        calls.extend(self.inner.calls.drain());
+        calls
     }
 }
 
