@@ -2,9 +2,12 @@
 //! `folio` binary is, and scratch workspaces.
 
 pub mod gl_support;
+pub mod keyring_support;
+pub mod openapi;
 #[path = "sim/business_central.rs"]
 pub mod sim_business_central;
 pub mod tryton_support;
+pub mod xero_sim;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -38,6 +38,16 @@ pub(crate) fn today() -> chrono::NaiveDate {
 /// (coding 500 documents in a debug build would be most of the test's time; the CLI approval
 /// path is what `the_demo_posts_to_a_ledger_file_that_bean_check_accepts` runs).
 pub(crate) fn workspace_with_queued_journals(dir: &Path, extra: usize) -> (PathBuf, usize) {
+    workspace_with_queued_journals_where(dir, extra, &|_| true)
+}
+
+/// [`workspace_with_queued_journals`] approving only the journals `keep` accepts (the others
+/// stay drafts): a GL that takes only some journals (Xero: its base currency) gets those.
+pub(crate) fn workspace_with_queued_journals_where(
+    dir: &Path,
+    extra: usize,
+    keep: &dyn Fn(&folio_domain::Journal) -> bool,
+) -> (PathBuf, usize) {
     let ws_dir = dir.join("ws");
     let (mut ws, _) = Workspace::init(&ws_dir, true, Context::from_environment()).unwrap();
     let inbox = dir.join("inbox");
@@ -80,6 +90,9 @@ pub(crate) fn workspace_with_queued_journals(dir: &Path, extra: usize) -> (PathB
             .rsplit_once("-X")
             .map_or(row.number.as_str(), |(t, _)| t);
         let journal = by_number[template].clone();
+        if !keep(&journal) {
+            continue;
+        }
         let id = match store.journal_for_document(row.id).unwrap() {
             Some(j) => j.id,
             None => store.save_journal_draft(row.id, &journal, &change).unwrap(),
@@ -106,7 +119,7 @@ pub(crate) fn outbox(ws: &Path) -> Vec<(String, String, Option<String>)> {
 }
 
 /// Every journal of the outbox is posted and in the ledger exactly once, and nothing else is.
-fn assert_exactly_once(ws: &Path, counts: &HashMap<String, usize>, expected: usize) {
+pub(crate) fn assert_exactly_once(ws: &Path, counts: &HashMap<String, usize>, expected: usize) {
     let entries = outbox(ws);
     assert_eq!(entries.len(), expected);
     let not_posted: Vec<_> = entries.iter().filter(|e| e.1 != "posted").collect();

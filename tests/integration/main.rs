@@ -15,4 +15,5 @@ mod gl_pull;
 mod gl_resolve;
 mod gl_sync;
 mod gl_tryton;
+mod gl_xero;
 mod import_review;

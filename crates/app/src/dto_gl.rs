@@ -13,6 +13,8 @@ pub struct GlConnectionView {
     pub ledger: Option<String>,
     pub user: Option<String>,
     pub has_secret: bool,
+    /// The organisation or company a cloud GL posts to (Xero's tenant), when it has one.
+    pub tenant: Option<String>,
 }
 
 /// What approving one document did.

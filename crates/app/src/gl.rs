@@ -40,16 +40,24 @@ pub struct Connection {
     pub user: Option<String>,
     /// The keychain entry of the secret (service and account), when there is one.
     pub secret_ref: Option<String>,
+    /// The sign-in of a GL that uses OAuth (Xero): client id, tenant, keychain entry of the
+    /// tokens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oauth: Option<crate::gl_oauth::OAuthConnection>,
 }
 
 impl Connection {
-    fn view(&self) -> GlConnectionView {
+    pub(crate) fn view(&self) -> GlConnectionView {
         GlConnectionView {
             kind: self.kind.clone(),
             url: self.url.clone(),
             ledger: self.ledger.clone(),
             user: self.user.clone(),
-            has_secret: self.secret_ref.is_some(),
+            has_secret: self.secret_ref.is_some() || self.oauth.is_some(),
+            tenant: self
+                .oauth
+                .as_ref()
+                .map(|o| o.tenant_name.clone().unwrap_or_else(|| o.tenant_id.clone())),
         }
     }
 }
@@ -163,6 +171,7 @@ impl Workspace {
                 ledger: Some(self.path().join(DEFAULT_LEDGER).display().to_string()),
                 user: None,
                 secret_ref: None,
+                oauth: None,
             }),
         }
     }
@@ -181,9 +190,14 @@ impl Workspace {
         self.require(crate::access::Permission::ManageConnections)?;
         let kind = ConnectorKind::parse(kind).ok_or_else(|| {
             invalid(format!(
-                "'{kind}' is not a GL connector Folio has (ledger-file, fava, hledger-web, tryton)"
+                "'{kind}' is not a GL connector Folio has (ledger-file, fava, hledger-web, tryton, xero)"
             ))
         })?;
+        if kind == ConnectorKind::Xero {
+            return Err(invalid(
+                "xero signs in through the browser: folio gl connect xero --client-id ID",
+            ));
+        }
         let ledger = match (kind, ledger) {
             (ConnectorKind::LedgerFile, None) => {
                 return Err(invalid("ledger-file needs --ledger FILE"));
@@ -226,12 +240,19 @@ impl Workspace {
             ledger,
             user: user.map(str::to_owned),
             secret_ref,
+            oauth: None,
         };
-        let json = serde_json::to_string(&connection)
+        self.save_connection(&connection)?;
+        Ok(connection.view())
+    }
+
+    /// Stores `connection` as the workspace's GL connection (audited like any setting).
+    pub(crate) fn save_connection(&mut self, connection: &Connection) -> Result<(), AppError> {
+        let json = serde_json::to_string(connection)
             .map_err(|e| AppError::new(ErrorCode::Storage, e.to_string()))?;
         let change = self.context.change();
         self.store.save_settings(&[(CONNECTION, &json)], &change)?;
-        Ok(connection.view())
+        Ok(())
     }
 
     /// The connector of the workspace's connection, naming accounts from its master data.
@@ -253,6 +274,9 @@ impl Workspace {
             None => None,
         };
         Ok(match kind {
+            ConnectorKind::Xero => {
+                crate::gl_oauth::xero_connector(&connection, self.context.clock.clone())?
+            }
             ConnectorKind::LedgerFile => {
                 let ledger = connection
                     .ledger

@@ -27,6 +27,7 @@ pub mod error;
 pub mod exceptions;
 pub mod export;
 pub mod gl;
+pub mod gl_oauth;
 pub mod history;
 pub mod import;
 pub mod import_tabular;

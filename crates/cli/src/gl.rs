@@ -54,10 +54,37 @@ pub struct GlArgs {
     pub command: GlCommand,
 }
 
+/// The browser sign-in of a cloud GL (xero).
+#[derive(Debug, Args)]
+pub struct SignInArgs {
+    /// xero: the client id of your company's Xero app (a PKCE app: no secret).
+    #[arg(long, value_name = "ID")]
+    client_id: Option<String>,
+    /// xero: the organisation to post to (id or name), when the sign-in has several.
+    #[arg(long, value_name = "TENANT")]
+    tenant: Option<String>,
+    /// xero: create journals as `draft` or `posted` (the default).
+    #[arg(long, value_name = "STATUS")]
+    post_as: Option<String>,
+    /// xero: where the browser signs in (default https://login.xero.com).
+    #[arg(long, value_name = "URL")]
+    login_url: Option<String>,
+    /// xero: where tokens are issued (default https://identity.xero.com).
+    #[arg(long, value_name = "URL")]
+    identity_url: Option<String>,
+    /// xero: only print the sign-in URL, do not open the browser.
+    #[arg(long)]
+    no_browser: bool,
+    /// xero: how long to wait for the browser, in seconds.
+    #[arg(long, default_value_t = 300, value_name = "SECONDS")]
+    sign_in_timeout: u64,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum GlCommand {
-    /// Connect the workspace to a general ledger (ledger-file, fava, hledger-web or tryton; for
-    /// tryton the URL names the database, `http://HOST:PORT/DATABASE`).
+    /// Connect the workspace to a general ledger (ledger-file, fava, hledger-web, tryton or
+    /// xero; for tryton the URL names the database, `http://HOST:PORT/DATABASE`; xero signs in
+    /// through the browser: `folio gl connect xero --client-id ID`).
     Connect {
         #[arg(value_name = "KIND")]
         kind: String,
@@ -72,6 +99,8 @@ pub enum GlCommand {
         /// Read the secret from standard input (it goes to the OS keychain only).
         #[arg(long)]
         secret_stdin: bool,
+        #[command(flatten)]
+        sign_in: Box<SignInArgs>,
         #[arg(long)]
         json: bool,
     },
@@ -248,7 +277,59 @@ pub fn run(workspace: &mut Workspace, args: GlArgs) -> Result<ExitCode, AppError
             ledger,
             user,
             secret_stdin,
+            sign_in,
             json,
+        } if kind == "xero" => {
+            let SignInArgs {
+                client_id,
+                tenant,
+                post_as,
+                login_url,
+                identity_url,
+                no_browser,
+                sign_in_timeout,
+            } = *sign_in;
+            if secret_stdin || ledger.is_some() || user.is_some() {
+                return Err(AppError::new(
+                    ErrorCode::InvalidInput,
+                    "xero signs in through the browser: --secret-stdin, --ledger and --user do \
+                     not apply",
+                ));
+            }
+            let request = folio_app::gl_oauth::OAuthConnect {
+                kind,
+                client_id: client_id.unwrap_or_default(),
+                api_url: url,
+                login_url,
+                identity_url,
+                tenant,
+                post_as,
+                timeout: Duration::from_secs(sign_in_timeout),
+            };
+            let mut show = |url: &str| {
+                eprintln!("Sign in to Xero in your browser. If it does not open, open this URL:");
+                println!("{url}");
+                use std::io::Write;
+                let _ = std::io::stdout().flush();
+                if !no_browser {
+                    open_browser(url);
+                }
+            };
+            let view = workspace.gl_connect_oauth(&request, &mut show, &mut rng())?;
+            if json {
+                print_json(&view);
+            } else {
+                print_connection(&view);
+            }
+        }
+        GlCommand::Connect {
+            kind,
+            url,
+            ledger,
+            user,
+            secret_stdin,
+            json,
+            ..
         } => {
             let secret = if secret_stdin {
                 let mut text = String::new();
@@ -343,10 +424,33 @@ fn print_connection(v: &GlConnectionView) {
     if let Some(user) = &v.user {
         parts.push(format!("as {user}"));
     }
+    if let Some(tenant) = &v.tenant {
+        parts.push(format!("for the organisation {tenant}"));
+    }
     if v.has_secret {
         parts.push("with its secret in the OS keychain".into());
     }
     println!("{}.", parts.join(" "));
+}
+
+/// Opens `url` in the system browser (`xdg-open` on Linux, `open` on macOS, `start` on Windows);
+/// the URL is printed too, so a failure here only means the user opens it by hand.
+fn open_browser(url: &str) {
+    let mut command = if cfg!(target_os = "macos") {
+        std::process::Command::new("open")
+    } else if cfg!(windows) {
+        let mut c = std::process::Command::new("cmd");
+        c.args(["/C", "start", ""]);
+        c
+    } else {
+        std::process::Command::new("xdg-open")
+    };
+    let _ = command
+        .arg(url)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn();
 }
 
 fn print_pull(r: &PullReport) {

@@ -11,6 +11,7 @@ use crate::hledger_web::HledgerWeb;
 use crate::ledger_file::LedgerFile;
 use crate::monitor::CallRecord;
 use crate::tryton::Tryton;
+use crate::xero::Xero;
 use std::collections::BTreeMap;
 
 /// Any of Folio's connectors.
@@ -21,6 +22,7 @@ pub enum AnyConnector {
     HledgerWeb(HledgerWeb),
     Tryton(Tryton),
     BusinessCentral(BusinessCentral),
+    Xero(Xero),
 }
 
 impl Connector for AnyConnector {
@@ -31,6 +33,7 @@ impl Connector for AnyConnector {
             AnyConnector::HledgerWeb(c) => c.kind(),
             AnyConnector::Tryton(c) => c.kind(),
             AnyConnector::BusinessCentral(c) => c.kind(),
+            AnyConnector::Xero(c) => c.kind(),
         }
     }
 
@@ -41,6 +44,7 @@ impl Connector for AnyConnector {
             AnyConnector::HledgerWeb(c) => c.capabilities(),
             AnyConnector::Tryton(c) => c.capabilities(),
             AnyConnector::BusinessCentral(c) => c.capabilities(),
+            AnyConnector::Xero(c) => c.capabilities(),
         }
     }
 
@@ -51,6 +55,7 @@ impl Connector for AnyConnector {
             AnyConnector::HledgerWeb(c) => c.post(batch).await,
             AnyConnector::Tryton(c) => c.post(batch).await,
             AnyConnector::BusinessCentral(c) => c.post(batch).await,
+            AnyConnector::Xero(c) => c.post(batch).await,
         }
     }
 
@@ -64,6 +69,7 @@ impl Connector for AnyConnector {
             AnyConnector::HledgerWeb(c) => c.lookup(references).await,
             AnyConnector::Tryton(c) => c.lookup(references).await,
             AnyConnector::BusinessCentral(c) => c.lookup(references).await,
+            AnyConnector::Xero(c) => c.lookup(references).await,
         }
     }
 
@@ -74,6 +80,7 @@ impl Connector for AnyConnector {
             AnyConnector::HledgerWeb(c) => c.master_data().await,
             AnyConnector::Tryton(c) => c.master_data().await,
             AnyConnector::BusinessCentral(c) => c.master_data().await,
+            AnyConnector::Xero(c) => c.master_data().await,
         }
     }
 
@@ -84,6 +91,7 @@ impl Connector for AnyConnector {
             AnyConnector::HledgerWeb(c) => c.drain_calls(),
             AnyConnector::Tryton(c) => c.drain_calls(),
             AnyConnector::BusinessCentral(c) => c.drain_calls(),
+            AnyConnector::Xero(c) => c.drain_calls(),
         }
     }
 }

@@ -30,6 +30,8 @@ pub enum ConnectorKind {
     Tryton,
     /// Microsoft Dynamics 365 Business Central, through its API v2.0.
     BusinessCentral,
+    /// Xero's Accounting API (manual journals), signed in with OAuth.
+    Xero,
 }
 
 impl ConnectorKind {
@@ -40,6 +42,7 @@ impl ConnectorKind {
             ConnectorKind::HledgerWeb => "hledger-web",
             ConnectorKind::Tryton => "tryton",
             ConnectorKind::BusinessCentral => "business-central",
+            ConnectorKind::Xero => "xero",
         }
     }
 
@@ -50,6 +53,7 @@ impl ConnectorKind {
             ConnectorKind::HledgerWeb,
             ConnectorKind::Tryton,
             ConnectorKind::BusinessCentral,
+            ConnectorKind::Xero,
         ]
         .into_iter()
         .find(|k| k.as_str() == text)

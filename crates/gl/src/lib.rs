@@ -21,6 +21,7 @@ pub mod oauth;
 pub mod reference;
 pub mod retry;
 pub mod tryton;
+pub mod xero;
 
 pub use any::AnyConnector;
 pub use business_central::BusinessCentral;
@@ -33,3 +34,4 @@ pub use ledger_file::LedgerFile;
 pub use monitor::{CallLog, CallRecord};
 pub use reference::{JournalRef, RefError};
 pub use tryton::Tryton;
+pub use xero::Xero;

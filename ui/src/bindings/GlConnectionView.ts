@@ -7,4 +7,8 @@ export type GlConnectionView = {
 /**
  * `ledger-file`, `fava`, `hledger-web` or `tryton`.
  */
-kind: string, url: string | null, ledger: string | null, user: string | null, has_secret: boolean, };
+kind: string, url: string | null, ledger: string | null, user: string | null, has_secret: boolean, 
+/**
+ * The organisation or company a cloud GL posts to (Xero's tenant), when it has one.
+ */
+tenant: string | null, };
