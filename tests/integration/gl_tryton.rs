@@ -3,7 +3,8 @@
 //! exactly one move, every move posted and balanced, cost centres as analytic lines), a draft
 //! left by an interrupted post is posted rather than created again, the master data, and 500
 //! journals queued in a workspace's outbox, posted by Folio's sync worker through the fault proxy
-//! with trytond restarted under load, exactly once with nothing left queued.
+//! with trytond restarted under load, exactly once with nothing left queued; and `folio sync`
+//! killed with SIGKILL 30 times while it posts 200 journals, then run to the end: the same.
 
 use crate::gl_contract::{self, Gl};
 use folio_gl::{Connector, Tryton};
@@ -436,6 +437,152 @@ printf %s \"$GL_SECRET\" | '{folio}' --workspace '{ws_arg}' gl connect tryton \
                     path.display()
                 );
             }
+        }
+    }
+}
+
+/// Crash safety against Tryton: `folio sync` (connected with `folio gl connect tryton`, the
+/// password in a real gnome-keyring under dbus-run-session) killed with SIGKILL at 30 random
+/// points while it posts 200 journals, then run to the end: every reference on exactly one move
+/// in Tryton's database, every move posted and balanced, every outbox entry posted. After the
+/// kills the last run waits Tryton's write bound (a create whose answer the kill cut off may
+/// still commit inside trytond) before it takes an absence for "not booked", which is most of
+/// this test's time.
+#[test]
+fn sync_killed_thirty_times_posts_every_journal_to_tryton_once() {
+    use rand::{Rng, SeedableRng};
+    let test = "sync_killed_thirty_times_posts_every_journal_to_tryton_once";
+    let has = |tool: &str| {
+        std::process::Command::new("sh")
+            .args(["-c", &format!("command -v {tool}")])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    if !has("dbus-run-session") || !has("gnome-keyring-daemon") {
+        folio_tests::gl_support::skip(
+            test,
+            "dbus-run-session and gnome-keyring-daemon are not installed",
+        );
+        return;
+    }
+    let Some(server) = TrytonServer::start(test) else {
+        return;
+    };
+    let scratch = tempfile::tempdir().unwrap();
+    let ws = workspace_with_queued_tryton_journals(scratch.path(), 200);
+    let folio = folio_tests::folio_bin().display().to_string();
+    let ws_arg = ws.display().to_string();
+    // Random points: each run lives 150 ms to 1.5 s before its SIGKILL.
+    let mut rng = rand::rngs::StdRng::seed_from_u64(32);
+    let pauses: Vec<String> = (0..30)
+        .map(|_| {
+            let ms = rng.random_range(150u32..1500);
+            format!("{}.{:03}", ms / 1000, ms % 1000)
+        })
+        .collect();
+    let sync = format!("'{folio}' --workspace '{ws_arg}' sync --once");
+    let script = format!(
+        "set -e
+echo -n scratch-password | gnome-keyring-daemon --unlock --components=secrets >/dev/null
+printf %s \"$GL_SECRET\" | '{folio}' --workspace '{ws_arg}' gl connect tryton \
+--url {url}/{DATABASE} --user {USER} --secret-stdin >/dev/null
+for pause in {pauses}; do
+  {sync} --batch 5 --concurrency 1 >/dev/null 2>&1 & pid=$!
+  sleep $pause
+  if kill -9 $pid 2>/dev/null; then echo killed; else echo finished; fi
+  wait $pid || true
+done
+echo \"posted before the last run: $('{folio}' --workspace '{ws_arg}' gl outbox --json | grep -c '\"state\": \"posted\"' || true)\"
+{sync} --json
+",
+        url = server.url(),
+        pauses = pauses.join(" "),
+    );
+    let mut cmd = std::process::Command::new("dbus-run-session");
+    cmd.args(["--", "sh", "-c", &script]).env_clear();
+    for (var, sub) in [
+        ("HOME", "home"),
+        ("XDG_DATA_HOME", "data"),
+        ("XDG_CONFIG_HOME", "config"),
+        ("XDG_CACHE_HOME", "cache"),
+        ("XDG_RUNTIME_DIR", "runtime"),
+    ] {
+        let dir = scratch.path().join(sub);
+        std::fs::create_dir_all(&dir).unwrap();
+        cmd.env(var, &dir);
+    }
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let runtime = scratch.path().join("runtime");
+        std::fs::set_permissions(&runtime, std::fs::Permissions::from_mode(0o700)).unwrap();
+    }
+    let started = std::time::Instant::now();
+    let out = cmd
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        // The workspace's admin (who made it) connects and syncs.
+        .env("USER", folio_app::Context::from_environment().actor)
+        .env("GL_SECRET", PASSWORD)
+        .current_dir(scratch.path().join("home"))
+        .output()
+        .expect("dbus-run-session runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert_eq!(stdout.matches("killed").count(), 30, "{stdout}");
+    let before_last: usize = stdout
+        .split("posted before the last run: ")
+        .nth(1)
+        .and_then(|r| r.lines().next())
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert!(
+        before_last < 200,
+        "the sync finished before the last kill: {stdout}"
+    );
+    assert!(before_last > 0, "no run got as far as posting: {stdout}");
+    let report: serde_json::Value =
+        serde_json::from_str(&stdout[stdout.find('{').expect("the last run's report")..]).unwrap();
+    assert_eq!(
+        (report["rejected"].as_u64(), report["remaining"].as_u64()),
+        (Some(0), Some(0)),
+        "{report}"
+    );
+    let counts = ref_counts(&server);
+    let outbox = folio_store::Store::open(&ws).unwrap().outbox().unwrap();
+    let duplicates: usize = counts.values().map(|n| n.saturating_sub(1)).sum();
+    let posted = outbox
+        .iter()
+        .filter(|e| e.state == folio_store::OutboxState::Posted && e.gl_id.is_some())
+        .count();
+    let lost = outbox
+        .iter()
+        .filter(|e| !counts.contains_key(&e.reference))
+        .count();
+    // Sends a kill cut off: entries sent more than once, or found by the last run's look-up.
+    let cut_off = outbox.iter().filter(|e| e.attempts > 1).count();
+    eprintln!(
+        "tryton: 30 SIGKILLs (posted before the last run: {before_last}; sends cut off: \
+         {cut_off}, found by look-up in the last run: {}), then one sync: attempted {}, posted \
+         {posted}, duplicates {duplicates}, lost {lost}, in {:.1} s",
+        report["found_by_lookup"],
+        outbox.len(),
+        started.elapsed().as_secs_f64()
+    );
+    assert_eq!(outbox.len(), 200);
+    assert_eq!((posted, duplicates, lost), (200, 0, 0));
+    assert_eq!(counts.len(), 200, "Tryton has moves Folio did not send");
+    assert_eq!(check(&server), "");
+    // The password went to the keychain only.
+    for entry in std::fs::read_dir(&ws).unwrap().flatten() {
+        if entry.path().is_file() {
+            let bytes = std::fs::read(entry.path()).unwrap();
+            assert!(
+                !bytes
+                    .windows(PASSWORD.len())
+                    .any(|w| w == PASSWORD.as_bytes()),
+                "the password is in {}",
+                entry.path().display()
+            );
         }
     }
 }
