@@ -500,17 +500,42 @@ fn a_journal_the_gl_rejected_is_sent_back_to_review_not_retried() {
             "{e}"
         );
     }
-    // It is in review: its journal is rejected, and the review queue lists it so.
-    let store = Store::open(&ws_dir).unwrap();
-    assert_eq!(
-        store
-            .get_journal(entry.journal)
+    // It is in review: its journal is rejected, and the exceptions list it with the GL's reason.
+    let stored = Store::open(&ws_dir)
+        .unwrap()
+        .get_journal(entry.journal)
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.journal.status, folio_domain::JournalStatus::Rejected);
+    let gl_rejected = |ws: &Workspace| {
+        ws.exceptions()
             .unwrap()
-            .unwrap()
-            .journal
-            .status,
-        folio_domain::JournalStatus::Rejected
+            .groups
+            .into_iter()
+            .find(|g| g.reason == folio_app::coding_dto::ExceptionReason::GlRejected)
+    };
+    let group = gl_rejected(&ws).expect("a group of journals the GL rejected");
+    assert_eq!(group.label, "Rejected by the GL");
+    assert_eq!(group.exceptions.len(), 1, "{group:?}");
+    let exception = &group.exceptions[0];
+    assert_eq!(exception.document_id, stored.document.to_string());
+    assert!(
+        exception.message.contains(&entry.reference)
+            && exception.message.contains("account 4930 is closed"),
+        "{exception:?}"
     );
+    // Corrected (its next version, a draft): no longer a GL rejection.
+    let mut corrected = stored.journal.clone();
+    corrected.memo = format!("{} (corrected)", corrected.memo);
+    Store::open(&ws_dir)
+        .unwrap()
+        .save_journal_draft(
+            stored.document,
+            &corrected,
+            &Change::new("clerk", chrono::Utc::now()),
+        )
+        .unwrap();
+    assert!(gl_rejected(&ws).is_none());
 }
 
 fn count(n: usize) -> u32 {

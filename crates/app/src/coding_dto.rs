@@ -132,6 +132,9 @@ pub enum ExceptionReason {
     NewVendor,
     BankDetailsChanged,
     AmountOverThreshold,
+    /// The GL refused the journal (or the sync worker refused to send it); the reason is the
+    /// GL's message.
+    GlRejected,
 }
 
 impl ExceptionReason {
@@ -146,6 +149,7 @@ impl ExceptionReason {
             ExceptionReason::NewVendor => "New vendor",
             ExceptionReason::BankDetailsChanged => "Bank details changed",
             ExceptionReason::AmountOverThreshold => "Amount over threshold",
+            ExceptionReason::GlRejected => "Rejected by the GL",
         }
     }
 }

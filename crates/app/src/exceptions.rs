@@ -6,7 +6,8 @@
 //! account or code that cannot be posted to, a date in a closed period, a possible duplicate, an
 //! invoice that breaks the EN 16931 rules, a supplier the GL does not know, bank details that
 //! differ from the vendor's or from its earlier invoices (the classic payment-fraud signal), and
-//! amounts above the workspace's threshold. Only documents whose journal is not approved yet are
+//! amounts above the workspace's threshold, and journals the GL rejected (with the GL's reason,
+//! kept in the outbox). Only documents whose journal is not approved yet are
 //! looked at; the coding is computed fresh (nothing is written).
 
 use crate::coding::{Coded, decimal_setting, supplier_label};
@@ -99,6 +100,14 @@ impl Workspace {
         let mut ibans: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
         let mut found = Vec::new();
         let mut checked = 0u32;
+        // Journals the GL rejected, with its reason (the outbox keeps it).
+        let gl_rejected: BTreeMap<i64, folio_store::OutboxEntry> = self
+            .store
+            .outbox()?
+            .into_iter()
+            .filter(|e| e.state == folio_store::OutboxState::Rejected)
+            .map(|e| (e.journal.0, e))
+            .collect();
         for row in rows {
             let Some(stored) = self.store.get_document(row.id)? else {
                 continue;
@@ -122,6 +131,25 @@ impl Workspace {
                     stored: &stored,
                     found: Vec::new(),
                 };
+                if row.journal_status == Some(folio_domain::JournalStatus::Rejected)
+                    && let Some(journal) = self.store.journal_for_document(row.id)?
+                    && let Some(entry) = gl_rejected.get(&journal.id.0)
+                {
+                    c.add(
+                        ExceptionReason::GlRejected,
+                        None,
+                        None,
+                        format!(
+                            "the GL rejected {} ({}): {}",
+                            journal.id,
+                            entry.reference,
+                            entry.last_error.as_deref().unwrap_or("no reason given")
+                        ),
+                        "correct the journal (that starts its next version) and approve it \
+                         again; it is sent under a new reference"
+                            .to_owned(),
+                    );
+                }
                 for line in &coded.coded.lines {
                     for f in &line.fields {
                         if matches!(f.field, Field::Split) {

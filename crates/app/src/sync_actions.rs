@@ -16,7 +16,8 @@
 //!   (`ROLE-RESOLVE`), and not one who prepared the journal (`SOD-PREPARER`). When the GL can be
 //!   asked and holds the reference under another id, the claim is refused.
 //! * A journal the GL **rejected** is already back in review (its journal is `rejected`: the
-//!   review queue and the exceptions list show it, and an edit starts its next version, approved
+//!   review queue shows it, the exceptions list it under "Rejected by the GL" with the GL's
+//!   reason, and an edit starts its next version, approved
 //!   and queued under a new reference). Retrying or resolving it is refused with that advice:
 //!   sending the same journal again would be refused again.
 //!

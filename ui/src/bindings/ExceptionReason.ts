@@ -3,4 +3,4 @@
 /**
  * Why a document or line needs a person.
  */
-export type ExceptionReason = "low_confidence" | "missing_dimension" | "not_postable" | "closed_period" | "duplicate" | "validation" | "new_vendor" | "bank_details_changed" | "amount_over_threshold";
+export type ExceptionReason = "low_confidence" | "missing_dimension" | "not_postable" | "closed_period" | "duplicate" | "validation" | "new_vendor" | "bank_details_changed" | "amount_over_threshold" | "gl_rejected";
