@@ -6,6 +6,8 @@ pub mod keyring_support;
 pub mod openapi;
 #[path = "sim/business_central.rs"]
 pub mod sim_business_central;
+#[path = "sim/quickbooks.rs"]
+pub mod sim_quickbooks;
 pub mod tryton_support;
 pub mod xero_sim;
 

@@ -10,6 +10,7 @@ use crate::fava::Fava;
 use crate::hledger_web::HledgerWeb;
 use crate::ledger_file::LedgerFile;
 use crate::monitor::CallRecord;
+use crate::quickbooks::QuickBooks;
 use crate::tryton::Tryton;
 use crate::xero::Xero;
 use std::collections::BTreeMap;
@@ -23,6 +24,7 @@ pub enum AnyConnector {
     Tryton(Tryton),
     BusinessCentral(BusinessCentral),
     Xero(Xero),
+    QuickBooks(QuickBooks),
 }
 
 impl Connector for AnyConnector {
@@ -34,6 +36,7 @@ impl Connector for AnyConnector {
             AnyConnector::Tryton(c) => c.kind(),
             AnyConnector::BusinessCentral(c) => c.kind(),
             AnyConnector::Xero(c) => c.kind(),
+            AnyConnector::QuickBooks(c) => c.kind(),
         }
     }
 
@@ -45,6 +48,7 @@ impl Connector for AnyConnector {
             AnyConnector::Tryton(c) => c.capabilities(),
             AnyConnector::BusinessCentral(c) => c.capabilities(),
             AnyConnector::Xero(c) => c.capabilities(),
+            AnyConnector::QuickBooks(c) => c.capabilities(),
         }
     }
 
@@ -56,6 +60,7 @@ impl Connector for AnyConnector {
             AnyConnector::Tryton(c) => c.post(batch).await,
             AnyConnector::BusinessCentral(c) => c.post(batch).await,
             AnyConnector::Xero(c) => c.post(batch).await,
+            AnyConnector::QuickBooks(c) => c.post(batch).await,
         }
     }
 
@@ -70,6 +75,7 @@ impl Connector for AnyConnector {
             AnyConnector::Tryton(c) => c.lookup(references).await,
             AnyConnector::BusinessCentral(c) => c.lookup(references).await,
             AnyConnector::Xero(c) => c.lookup(references).await,
+            AnyConnector::QuickBooks(c) => c.lookup(references).await,
         }
     }
 
@@ -81,6 +87,7 @@ impl Connector for AnyConnector {
             AnyConnector::Tryton(c) => c.master_data().await,
             AnyConnector::BusinessCentral(c) => c.master_data().await,
             AnyConnector::Xero(c) => c.master_data().await,
+            AnyConnector::QuickBooks(c) => c.master_data().await,
         }
     }
 
@@ -92,6 +99,7 @@ impl Connector for AnyConnector {
             AnyConnector::Tryton(c) => c.drain_calls(),
             AnyConnector::BusinessCentral(c) => c.drain_calls(),
             AnyConnector::Xero(c) => c.drain_calls(),
+            AnyConnector::QuickBooks(c) => c.drain_calls(),
         }
     }
 }

@@ -32,6 +32,9 @@ pub enum ConnectorKind {
     BusinessCentral,
     /// Xero's Accounting API (manual journals), signed in with OAuth.
     Xero,
+    /// QuickBooks Online, through its Accounting API (v3) with OAuth 2.0.
+    #[serde(rename = "quickbooks")]
+    QuickBooks,
 }
 
 impl ConnectorKind {
@@ -43,6 +46,7 @@ impl ConnectorKind {
             ConnectorKind::Tryton => "tryton",
             ConnectorKind::BusinessCentral => "business-central",
             ConnectorKind::Xero => "xero",
+            ConnectorKind::QuickBooks => "quickbooks",
         }
     }
 
@@ -54,6 +58,7 @@ impl ConnectorKind {
             ConnectorKind::Tryton,
             ConnectorKind::BusinessCentral,
             ConnectorKind::Xero,
+            ConnectorKind::QuickBooks,
         ]
         .into_iter()
         .find(|k| k.as_str() == text)
