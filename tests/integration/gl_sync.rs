@@ -8,9 +8,7 @@
 //!   restarted mid-run) end with every journal in the ledger exactly once and nothing queued;
 //! * the same 500 through the fault proxy to a real hledger-web 1.25, checked with hledger's own
 //!   reading of the journal (`hledger print`, `hledger --strict check`);
-//! * `folio sync` killed with SIGKILL at 30 random points and started again: the same, against
-//!   Fava (300 journals) and hledger-web (150), each run printing attempted, posted, duplicates
-//!   and lost as counted in the GL.
+//! * `folio sync` killed with SIGKILL at 30 random points and started again: the same.
 
 use folio_app::{Context, SyncOptions, Workspace};
 use folio_gl::fault_proxy::{Fault, FaultProxy, Schedule};
@@ -352,10 +350,8 @@ fn five_hundred_journals_reach_fava_exactly_once_through_faults_and_a_restart() 
     );
 }
 
-/// The fault schedule of the 500-journal hledger-web run: about one request in five meets a
-/// fault, every kind of fault; answers held back 1.5 s against a 1 s timeout. (hledger-web takes
-/// one add per request behind one gate, so every held-back answer or `Retry-After` wait is
-/// serial time: fewer of them than in the Fava run keep the test near a minute, not four.)
+/// The fault schedule of the 500-journal runs: about three requests in ten meet a fault; answers
+/// held back 2.5 s against a 2 s timeout.
 fn fault_schedule() -> Schedule {
     Schedule {
         faults: vec![
@@ -367,9 +363,9 @@ fn fault_schedule() -> Schedule {
                 Fault::RateLimit {
                     retry_after_secs: 1,
                 },
-                25,
+                60,
             ),
-            (Fault::Slow(Duration::from_millis(1500)), 25),
+            (Fault::Slow(Duration::from_millis(2500)), 60),
         ],
         seed: 20261122,
     }
@@ -411,7 +407,7 @@ fn five_hundred_journals_reach_hledger_web_exactly_once_through_faults_and_a_res
     let mut ws = Workspace::open(&ws_dir).unwrap();
     // No journal path: the connector learns it from hledger-web's own answers.
     let connector = AnyConnector::HledgerWeb(
-        HledgerWeb::new(&proxy.url(), &accounts, Duration::from_secs(1), None, None).unwrap(),
+        HledgerWeb::new(&proxy.url(), &accounts, Duration::from_secs(2), None, None).unwrap(),
     );
     let started = Instant::now();
     let report = ws
@@ -420,8 +416,7 @@ fn five_hundred_journals_reach_hledger_web_exactly_once_through_faults_and_a_res
             SyncOptions {
                 max_wait: Duration::from_secs(240),
                 batch: 25,
-                // The connector's timeout (1 s) and a margin.
-                settle: Duration::from_secs(3),
+                settle: Duration::from_secs(4),
                 ..SyncOptions::default()
             },
             &mut StdRng::seed_from_u64(8),
@@ -459,56 +454,6 @@ fn five_hundred_journals_reach_hledger_web_exactly_once_through_faults_and_a_res
     );
 }
 
-/// Runs `folio sync --once` in `ws_dir` 30 times, each killed with SIGKILL after a random
-/// `pause` (milliseconds, from a seeded source), and returns how many journals were posted at
-/// each kill. `folio` is started by `spawn` (directly, or inside a session with a keychain).
-pub(crate) fn kill_sync_thirty_times(
-    ws_dir: &Path,
-    pause: std::ops::Range<u64>,
-    seed: u64,
-) -> Vec<usize> {
-    let mut rng = StdRng::seed_from_u64(seed);
-    let mut posted_at_kill = Vec::new();
-    for _ in 0..30 {
-        let mut child = Command::new(folio_bin())
-            .arg("--workspace")
-            .arg(ws_dir)
-            .args(["sync", "--once", "--batch", "5", "--concurrency", "1"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        std::thread::sleep(Duration::from_millis(rng.random_range(pause.clone())));
-        child.kill().unwrap(); // SIGKILL
-        child.wait().unwrap();
-        posted_at_kill.push(outbox(ws_dir).iter().filter(|e| e.1 == "posted").count());
-    }
-    posted_at_kill
-}
-
-/// The crash runs' figures: attempted, posted, duplicates and lost, counted in the GL itself.
-pub(crate) fn crash_figures(
-    gl: &str,
-    ws_dir: &Path,
-    counts: &HashMap<String, usize>,
-    posted_at_kill: &[usize],
-    started: Instant,
-) {
-    let entries = outbox(ws_dir);
-    let posted = entries.iter().filter(|e| e.1 == "posted").count();
-    let duplicates: usize = counts.values().map(|n| n.saturating_sub(1)).sum();
-    let lost = entries
-        .iter()
-        .filter(|e| !counts.contains_key(&e.0))
-        .count();
-    eprintln!(
-        "{gl}: 30 SIGKILLs (posted when killed: {posted_at_kill:?}), then one sync: attempted \
-         {}, posted {posted}, duplicates {duplicates}, lost {lost}, in {:.1} s",
-        entries.len(),
-        started.elapsed().as_secs_f64()
-    );
-}
-
 #[test]
 fn sync_killed_thirty_times_still_posts_every_journal_once() {
     let test = "sync_killed_thirty_times_still_posts_every_journal_once";
@@ -527,66 +472,26 @@ fn sync_killed_thirty_times_still_posts_every_journal_once() {
         "{}",
         String::from_utf8_lossy(&connect.stderr)
     );
-    let started = Instant::now();
-    let posted_at_kill = kill_sync_thirty_times(&ws_dir, 20..400, 30);
-    assert!(
-        posted_at_kill[29] < queued,
-        "the sync finished before the last kill: {posted_at_kill:?}"
-    );
-    let finish = folio(&ws_dir, &["sync", "--once", "--json"]);
-    assert!(
-        finish.status.success(),
-        "{}",
-        String::from_utf8_lossy(&finish.stderr)
-    );
-    let counts = ref_counts(&ledger);
-    crash_figures("fava", &ws_dir, &counts, &posted_at_kill, started);
-    assert_eq!(bean_check(&bin, &ledger), "");
-    assert_exactly_once(&ws_dir, &counts, queued);
-}
-
-/// The same against a real hledger-web 1.25 (one add per request, every add read back), with
-/// 150 journals, checked with hledger's own reading of the journal file.
-#[test]
-fn sync_killed_thirty_times_posts_every_journal_to_hledger_web_once() {
-    let test = "sync_killed_thirty_times_posts_every_journal_to_hledger_web_once";
-    if !hledger_tools(test) {
-        return;
+    let mut rng = StdRng::seed_from_u64(30);
+    let mut posted_at_kill = Vec::new();
+    for _ in 0..30 {
+        let mut child = Command::new(folio_bin())
+            .arg("--workspace")
+            .arg(&ws_dir)
+            .args(["sync", "--once", "--batch", "5", "--concurrency", "1"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(rng.random_range(20..400)));
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        posted_at_kill.push(outbox(&ws_dir).iter().filter(|e| e.1 == "posted").count());
     }
-    let dir = tempfile::tempdir().unwrap();
-    let (ws_dir, queued) = workspace_with_queued_journals(dir.path(), 124);
-    assert_eq!(queued, 150);
-    let journal = dir.path().join("main.journal");
-    let accounts = folio_app::demo::demo_master_data(today()).accounts;
-    std::fs::write(&journal, hledger_journal("Folio crash test", &accounts)).unwrap();
-    let server = HledgerWebServer::start(&journal);
-    let journal_arg = journal.display().to_string();
-    let connect = folio(
-        &ws_dir,
-        &[
-            "gl",
-            "connect",
-            "hledger-web",
-            "--url",
-            &server.url(),
-            "--ledger",
-            &journal_arg,
-        ],
-    );
-    assert!(
-        connect.status.success(),
-        "{}",
-        String::from_utf8_lossy(&connect.stderr)
-    );
-    let started = Instant::now();
-    let posted_at_kill = kill_sync_thirty_times(&ws_dir, 50..600, 31);
+    eprintln!("posted when killed: {posted_at_kill:?}");
     assert!(
         posted_at_kill[29] < queued,
         "the sync finished before the last kill: {posted_at_kill:?}"
-    );
-    assert!(
-        posted_at_kill[29] > 0,
-        "no sync got as far as posting anything: {posted_at_kill:?}"
     );
     let finish = folio(&ws_dir, &["sync", "--once", "--json"]);
     assert!(
@@ -594,8 +499,6 @@ fn sync_killed_thirty_times_posts_every_journal_to_hledger_web_once() {
         "{}",
         String::from_utf8_lossy(&finish.stderr)
     );
-    let counts = hledger_ref_counts(&journal);
-    crash_figures("hledger-web", &ws_dir, &counts, &posted_at_kill, started);
-    assert_eq!(hledger_check(&journal), "");
-    assert_exactly_once(&ws_dir, &counts, queued);
+    assert_eq!(bean_check(&bin, &ledger), "");
+    assert_exactly_once(&ws_dir, &ref_counts(&ledger), queued);
 }

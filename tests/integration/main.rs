@@ -12,6 +12,7 @@ mod gl_hledger_web;
 mod gl_keychain;
 mod gl_ledger_file;
 mod gl_pull;
+mod gl_quickbooks;
 mod gl_resolve;
 mod gl_sync;
 mod gl_tryton;

@@ -24,7 +24,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-const CONNECTION: &str = "gl.connection";
+pub(crate) const CONNECTION: &str = "gl.connection";
 const WORKSPACE_TAG: &str = "gl.workspace_tag";
 /// The ledger file of the embedded default connection, in the workspace folder.
 pub const DEFAULT_LEDGER: &str = "ledger.beancount";
@@ -190,9 +190,16 @@ impl Workspace {
         self.require(crate::access::Permission::ManageConnections)?;
         let kind = ConnectorKind::parse(kind).ok_or_else(|| {
             invalid(format!(
-                "'{kind}' is not a GL connector Folio has (ledger-file, fava, hledger-web, tryton, xero)"
+                "'{kind}' is not a GL connector Folio has (ledger-file, fava, hledger-web, tryton, \
+                 xero, quickbooks)"
             ))
         })?;
+        if kind == ConnectorKind::QuickBooks {
+            return Err(invalid(
+                "quickbooks signs in through the browser: folio gl connect quickbooks --url \
+                 COMPANY_URL --client-id ID --secret-stdin",
+            ));
+        }
         if kind == ConnectorKind::Xero {
             return Err(invalid(
                 "xero signs in through the browser: folio gl connect xero --client-id ID",
@@ -331,6 +338,15 @@ impl Workspace {
                 return Err(invalid(
                     "business-central needs the OAuth sign-in, which this build does not have yet",
                 ));
+            }
+            ConnectorKind::QuickBooks => {
+                let (_, client_secret) = auth.ok_or_else(|| {
+                    invalid("the quickbooks connection has no app credentials (connect again)")
+                })?;
+                AnyConnector::QuickBooks(crate::gl_quickbooks::connector(
+                    &connection,
+                    client_secret,
+                )?)
             }
         })
     }

@@ -28,6 +28,7 @@ pub mod exceptions;
 pub mod export;
 pub mod gl;
 pub mod gl_oauth;
+pub mod gl_quickbooks;
 pub mod history;
 pub mod import;
 pub mod import_tabular;

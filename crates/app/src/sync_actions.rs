@@ -53,6 +53,9 @@ pub(crate) fn settle_for(kind: ConnectorKind) -> Duration {
         ConnectorKind::Tryton => {
             base.max(folio_gl::tryton::DEFAULT_WRITE_BOUND + Duration::from_secs(2))
         }
+        ConnectorKind::QuickBooks => {
+            base.max(folio_gl::quickbooks::DEFAULT_WRITE_BOUND + Duration::from_secs(2))
+        }
         _ => base,
     }
 }
@@ -482,6 +485,7 @@ mod tests {
     #[test]
     fn tryton_waits_for_its_write_bound_before_absence_counts() {
         assert!(settle_for(ConnectorKind::Tryton) > folio_gl::tryton::DEFAULT_WRITE_BOUND);
+        assert!(settle_for(ConnectorKind::QuickBooks) > folio_gl::quickbooks::DEFAULT_WRITE_BOUND);
         assert!(settle_for(ConnectorKind::Fava) > crate::gl::REQUEST_TIMEOUT);
         assert_eq!(
             settle_for(ConnectorKind::Fava),

@@ -57,7 +57,8 @@ pub struct GlArgs {
 /// The browser sign-in of a cloud GL (xero).
 #[derive(Debug, Args)]
 pub struct SignInArgs {
-    /// xero: the client id of your company's Xero app (a PKCE app: no secret).
+    /// xero: the client id of your company's Xero app (a PKCE app: no secret); quickbooks: of
+    /// your company's Intuit app (its secret with --secret-stdin).
     #[arg(long, value_name = "ID")]
     client_id: Option<String>,
     /// xero: the organisation to post to (id or name), when the sign-in has several.
@@ -72,19 +73,21 @@ pub struct SignInArgs {
     /// xero: where tokens are issued (default https://identity.xero.com).
     #[arg(long, value_name = "URL")]
     identity_url: Option<String>,
-    /// xero: only print the sign-in URL, do not open the browser.
+    /// xero, quickbooks: only print the sign-in URL, do not open the browser.
     #[arg(long)]
     no_browser: bool,
-    /// xero: how long to wait for the browser, in seconds.
+    /// xero, quickbooks: how long to wait for the browser, in seconds.
     #[arg(long, default_value_t = 300, value_name = "SECONDS")]
     sign_in_timeout: u64,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum GlCommand {
-    /// Connect the workspace to a general ledger (ledger-file, fava, hledger-web, tryton or
-    /// xero; for tryton the URL names the database, `http://HOST:PORT/DATABASE`; xero signs in
-    /// through the browser: `folio gl connect xero --client-id ID`).
+    /// Connect the workspace to a general ledger (ledger-file, fava, hledger-web, tryton, xero or
+    /// quickbooks; for tryton the URL names the database, `http://HOST:PORT/DATABASE`; xero signs
+    /// in through the browser: `folio gl connect xero --client-id ID`; quickbooks too, with the
+    /// company's URL `https://quickbooks.api.intuit.com/v3/company/REALM`, the client id of the
+    /// company's Intuit app and its secret on stdin: `--client-id ID --secret-stdin`).
     Connect {
         #[arg(value_name = "KIND")]
         kind: String,
@@ -328,8 +331,8 @@ pub fn run(workspace: &mut Workspace, args: GlArgs) -> Result<ExitCode, AppError
             ledger,
             user,
             secret_stdin,
+            sign_in,
             json,
-            ..
         } => {
             let secret = if secret_stdin {
                 let mut text = String::new();
@@ -350,14 +353,39 @@ pub fn run(workspace: &mut Workspace, args: GlArgs) -> Result<ExitCode, AppError
             } else {
                 None
             };
-            let view = workspace.gl_connect(
-                &kind,
-                url.as_deref(),
-                ledger.as_deref(),
-                user.as_deref(),
-                secret.as_deref(),
-                &mut rng(),
-            )?;
+            let view = if kind == "quickbooks" {
+                // The company's own Intuit app: its client id, and its secret on stdin.
+                let client_id = sign_in.client_id.or(user).unwrap_or_default();
+                let no_browser = sign_in.no_browser;
+                let mut show = |url: &str| {
+                    eprintln!(
+                        "Sign in to QuickBooks in your browser. If it does not open, open this URL:"
+                    );
+                    println!("{url}");
+                    use std::io::Write;
+                    let _ = std::io::stdout().flush();
+                    if !no_browser {
+                        open_browser(url);
+                    }
+                };
+                workspace.gl_connect_quickbooks(
+                    url.as_deref().unwrap_or_default(),
+                    &client_id,
+                    secret.as_deref().unwrap_or_default(),
+                    &mut show,
+                    Duration::from_secs(sign_in.sign_in_timeout),
+                    &mut rng(),
+                )?
+            } else {
+                workspace.gl_connect(
+                    &kind,
+                    url.as_deref(),
+                    ledger.as_deref(),
+                    user.as_deref(),
+                    secret.as_deref(),
+                    &mut rng(),
+                )?
+            };
             if json {
                 print_json(&view);
             } else {
