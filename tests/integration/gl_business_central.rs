@@ -492,3 +492,322 @@ fn journals_reach_business_central_exactly_once_through_faults() {
         "the monitor shows the 429s"
     );
 }
+
+/// The system browser's part of a sign-in: opens `url` (the simulator's authorize endpoint
+/// answers with a redirect) and follows the redirect to Folio's loopback listener.
+fn play_browser(url: &str) -> bool {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let answer = client.get(url).send().await.unwrap();
+        if answer.status() != 302 {
+            return false;
+        }
+        let back = answer.headers()["location"].to_str().unwrap().to_owned();
+        back.starts_with("http://127.0.0.1:")
+            && client
+                .get(&back)
+                .send()
+                .await
+                .is_ok_and(|r| r.status().is_success())
+    })
+}
+
+/// A gnome-keyring Secret Service in a D-Bus session of its own, for `folio` processes started
+/// by a test; stopped when dropped.
+struct Keyring {
+    env: Vec<(String, String)>,
+    session: std::process::Child,
+    shell: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Keyring {
+    /// `None` (after saying "skipped", or failing in CI) when the tools are not installed.
+    fn start(test: &str) -> Option<Keyring> {
+        let has = |tool: &str| {
+            std::process::Command::new("sh")
+                .args(["-c", &format!("command -v {tool}")])
+                .output()
+                .is_ok_and(|o| o.status.success())
+        };
+        if !has("dbus-run-session") || !has("gnome-keyring-daemon") {
+            folio_tests::gl_support::skip(
+                test,
+                "dbus-run-session and gnome-keyring-daemon are not installed",
+            );
+            return None;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let mut env = vec![("PATH".to_owned(), std::env::var("PATH").unwrap_or_default())];
+        if let Ok(user) = std::env::var("USER") {
+            env.push(("USER".into(), user));
+        }
+        for (var, sub) in [
+            ("HOME", "home"),
+            ("XDG_DATA_HOME", "data"),
+            ("XDG_CONFIG_HOME", "config"),
+            ("XDG_CACHE_HOME", "cache"),
+            ("XDG_RUNTIME_DIR", "runtime"),
+        ] {
+            let path = dir.path().join(sub);
+            std::fs::create_dir_all(&path).unwrap();
+            env.push((var.to_owned(), path.display().to_string()));
+        }
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let runtime = dir.path().join("runtime");
+            std::fs::set_permissions(&runtime, std::fs::Permissions::from_mode(0o700)).unwrap();
+        }
+        let bus = dir.path().join("bus");
+        let pid = dir.path().join("pid");
+        let script = format!(
+            "echo $$ > '{pid}'
+echo -n scratch-password | gnome-keyring-daemon --unlock --components=secrets >/dev/null
+echo \"$DBUS_SESSION_BUS_ADDRESS\" > '{bus}.tmp' && mv '{bus}.tmp' '{bus}'
+exec sleep 900",
+            pid = pid.display(),
+            bus = bus.display()
+        );
+        let mut command = std::process::Command::new("dbus-run-session");
+        command
+            .args(["--", "sh", "-c", &script])
+            .env_clear()
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        for (k, v) in &env {
+            command.env(k, v);
+        }
+        let session = command.spawn().expect("dbus-run-session runs");
+        let started = std::time::Instant::now();
+        while !bus.is_file() {
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "the keyring session did not start"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let address = std::fs::read_to_string(&bus).unwrap().trim().to_owned();
+        let shell = std::fs::read_to_string(&pid).unwrap().trim().to_owned();
+        env.push(("DBUS_SESSION_BUS_ADDRESS".into(), address));
+        Some(Keyring {
+            env,
+            session,
+            shell,
+            _dir: dir,
+        })
+    }
+
+    /// `folio --workspace WS ARGS...` in the keyring's session.
+    fn folio(&self, workspace: &std::path::Path, args: &[&str]) -> std::process::Command {
+        let mut command = std::process::Command::new(folio_tests::folio_bin());
+        command
+            .arg("--workspace")
+            .arg(workspace)
+            .args(args)
+            .env_clear();
+        for (k, v) in &self.env {
+            command.env(k, v);
+        }
+        command
+    }
+}
+
+impl Drop for Keyring {
+    fn drop(&mut self) {
+        // Ending the session's shell (our own child's) ends the session and its daemons.
+        let _ = std::process::Command::new("kill").arg(&self.shell).status();
+        let _ = self.session.wait();
+    }
+}
+
+/// `folio gl connect business-central` through the CLI: the sign-in's URL is printed, the test
+/// plays the browser (the simulator's Entra ID redirects to Folio's loopback listener), the
+/// tokens land in a real gnome-keyring and nowhere else. Then `folio sync` is killed with
+/// SIGKILL at 30 random points and started again: every journal in Business Central exactly
+/// once, nothing left in the batch, and no token in the workspace or any output.
+#[test]
+fn sync_killed_thirty_times_posts_every_journal_to_business_central_once() {
+    use rand::{Rng, SeedableRng};
+    use std::io::BufRead;
+    let test = "sync_killed_thirty_times_posts_every_journal_to_business_central_once";
+    let Some(keyring) = Keyring::start(test) else {
+        return;
+    };
+    let bc = BcSim::start(SimConfig::default());
+    let dir = tempfile::tempdir().unwrap();
+    let queued = 150;
+    let ws = crate::gl_tryton::workspace_with_queued_tryton_journals(dir.path(), queued);
+    let mut outputs = String::new();
+
+    // A URL that is not a company's is refused before any sign-in.
+    let bad = keyring
+        .folio(
+            &ws,
+            &[
+                "gl",
+                "connect",
+                "business-central",
+                "--url",
+                &bc.url(),
+                "--client-id",
+                "x",
+            ],
+        )
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2), "{bad:?}");
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("company URL"));
+
+    let company = BcSim::company_url(&bc.url());
+    let mut connect = keyring
+        .folio(
+            &ws,
+            &[
+                "gl",
+                "connect",
+                "business-central",
+                "--url",
+                &company,
+                "--client-id",
+                sim::CLIENT_ID,
+                "--login-url",
+                &bc.url(),
+                "--no-browser",
+                "--sign-in-timeout",
+                "60",
+            ],
+        )
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = std::io::BufReader::new(connect.stdout.take().unwrap());
+    let mut url = String::new();
+    stdout.read_line(&mut url).unwrap();
+    let url = url.trim().to_owned();
+    assert!(url.contains("/oauth2/v2.0/authorize?"), "{url}");
+    assert!(url.contains("code_challenge_method=S256"), "{url}");
+    // The browser: the authorize endpoint redirects to the loopback listener.
+    assert!(
+        play_browser(&url),
+        "the browser step reached Folio's listener"
+    );
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stdout, &mut rest).unwrap();
+    let connected = connect.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&connected.stderr).into_owned();
+    assert!(connected.status.success(), "{rest}\n{stderr}");
+    assert!(
+        rest.contains("Connected to business-central") && rest.contains("company CRONUS DE"),
+        "{rest}"
+    );
+    outputs.push_str(&url);
+    outputs.push_str(&rest);
+    outputs.push_str(&stderr);
+
+    let mut rng = rand::rngs::StdRng::seed_from_u64(31);
+    let mut posted_at_kill = Vec::new();
+    let posted = |ws: &std::path::Path| {
+        let db = rusqlite::Connection::open(ws.join("folio.sqlite")).unwrap();
+        let n: i64 = db
+            .query_row(
+                "SELECT count(*) FROM outbox WHERE state = 'posted'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        usize::try_from(n).unwrap()
+    };
+    for _ in 0..30 {
+        let mut child = keyring
+            .folio(
+                &ws,
+                &["sync", "--once", "--batch", "5", "--concurrency", "1"],
+            )
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(rng.random_range(20..300)));
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        posted_at_kill.push(posted(&ws));
+    }
+    let finish = keyring
+        .folio(&ws, &["sync", "--once", "--json"])
+        .output()
+        .unwrap();
+    let finish_out = String::from_utf8_lossy(&finish.stdout).into_owned();
+    let finish_err = String::from_utf8_lossy(&finish.stderr).into_owned();
+    assert!(finish.status.success(), "{finish_out}\n{finish_err}");
+    outputs.push_str(&finish_out);
+    outputs.push_str(&finish_err);
+    let log = keyring
+        .folio(&ws, &["gl", "log", "--json"])
+        .output()
+        .unwrap();
+    outputs.push_str(&String::from_utf8_lossy(&log.stdout));
+
+    let counts = bc.ref_counts();
+    let duplicates: usize = counts.values().map(|n| n.saturating_sub(1)).sum();
+    let db = rusqlite::Connection::open(ws.join("folio.sqlite")).unwrap();
+    let outbox: Vec<(String, String)> = db
+        .prepare("SELECT reference, state FROM outbox")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let lost = outbox
+        .iter()
+        .filter(|(r, _)| !counts.contains_key(r))
+        .count();
+    let done = outbox.iter().filter(|(_, s)| s == "posted").count();
+    eprintln!(
+        "posted when killed: {posted_at_kill:?}; attempted {queued}, posted {done}, duplicates \
+         {duplicates}, lost {lost}; simulator: {:?}",
+        bc.stats()
+    );
+    assert!(
+        posted_at_kill[29] < queued,
+        "the sync finished before the last kill: {posted_at_kill:?}"
+    );
+    assert_eq!((done, duplicates, lost), (queued, 0, 0));
+    assert_eq!(
+        counts.len(),
+        queued,
+        "Business Central has entries Folio did not send"
+    );
+    assert_eq!(bc.check(), "");
+    // No token anywhere but the keychain: not in the workspace's files, not in any output.
+    let tokens = bc.issued_tokens();
+    assert!(!tokens.is_empty());
+    let mut stack = vec![ws.clone()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            let bytes = std::fs::read(&path).unwrap();
+            for token in &tokens {
+                assert!(
+                    !bytes.windows(token.len()).any(|w| w == token.as_bytes()),
+                    "a token is in {}",
+                    path.display()
+                );
+            }
+        }
+    }
+    for token in &tokens {
+        assert!(!outputs.contains(token.as_str()), "a token was printed");
+    }
+}

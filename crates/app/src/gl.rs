@@ -191,7 +191,7 @@ impl Workspace {
         let kind = ConnectorKind::parse(kind).ok_or_else(|| {
             invalid(format!(
                 "'{kind}' is not a GL connector Folio has (ledger-file, fava, hledger-web, tryton, \
-                 xero, quickbooks)"
+                 xero, quickbooks, business-central)"
             ))
         })?;
         if kind == ConnectorKind::QuickBooks {
@@ -203,6 +203,12 @@ impl Workspace {
         if kind == ConnectorKind::Xero {
             return Err(invalid(
                 "xero signs in through the browser: folio gl connect xero --client-id ID",
+            ));
+        }
+        if kind == ConnectorKind::BusinessCentral {
+            return Err(invalid(
+                "business-central signs in through the browser: folio gl connect \
+                 business-central --url COMPANY_URL --client-id ID",
             ));
         }
         let ledger = match (kind, ledger) {
@@ -335,9 +341,7 @@ impl Workspace {
                 )
             }
             ConnectorKind::BusinessCentral => {
-                return Err(invalid(
-                    "business-central needs the OAuth sign-in, which this build does not have yet",
-                ));
+                self.business_central_connector(connection.url.as_deref())?
             }
             ConnectorKind::QuickBooks => {
                 let (_, client_secret) = auth.ok_or_else(|| {

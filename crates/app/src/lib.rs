@@ -27,6 +27,7 @@ pub mod error;
 pub mod exceptions;
 pub mod export;
 pub mod gl;
+pub mod gl_business_central;
 pub mod gl_oauth;
 pub mod gl_quickbooks;
 pub mod history;

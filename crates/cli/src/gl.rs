@@ -54,11 +54,12 @@ pub struct GlArgs {
     pub command: GlCommand,
 }
 
-/// The browser sign-in of a cloud GL (xero).
+/// The browser sign-in of a cloud GL (xero, quickbooks, business-central).
 #[derive(Debug, Args)]
 pub struct SignInArgs {
-    /// xero: the client id of your company's Xero app (a PKCE app: no secret); quickbooks: of
-    /// your company's Intuit app (its secret with --secret-stdin).
+    /// xero, business-central: the client id of your company's Xero app or Entra ID app
+    /// registration (a PKCE public client: no secret); quickbooks: of your company's Intuit app
+    /// (its secret with --secret-stdin).
     #[arg(long, value_name = "ID")]
     client_id: Option<String>,
     /// xero: the organisation to post to (id or name), when the sign-in has several.
@@ -67,27 +68,32 @@ pub struct SignInArgs {
     /// xero: create journals as `draft` or `posted` (the default).
     #[arg(long, value_name = "STATUS")]
     post_as: Option<String>,
-    /// xero: where the browser signs in (default https://login.xero.com).
+    /// xero, business-central: where the browser signs in (default https://login.xero.com,
+    /// https://login.microsoftonline.com).
     #[arg(long, value_name = "URL")]
     login_url: Option<String>,
     /// xero: where tokens are issued (default https://identity.xero.com).
     #[arg(long, value_name = "URL")]
     identity_url: Option<String>,
-    /// xero, quickbooks: only print the sign-in URL, do not open the browser.
+    /// xero, quickbooks, business-central: only print the sign-in URL, do not open the browser.
     #[arg(long)]
     no_browser: bool,
-    /// xero, quickbooks: how long to wait for the browser, in seconds.
+    /// xero, quickbooks, business-central: how long to wait for the browser, in seconds.
     #[arg(long, default_value_t = 300, value_name = "SECONDS")]
     sign_in_timeout: u64,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum GlCommand {
-    /// Connect the workspace to a general ledger (ledger-file, fava, hledger-web, tryton, xero or
-    /// quickbooks; for tryton the URL names the database, `http://HOST:PORT/DATABASE`; xero signs
-    /// in through the browser: `folio gl connect xero --client-id ID`; quickbooks too, with the
-    /// company's URL `https://quickbooks.api.intuit.com/v3/company/REALM`, the client id of the
-    /// company's Intuit app and its secret on stdin: `--client-id ID --secret-stdin`).
+    /// Connect the workspace to a general ledger (ledger-file, fava, hledger-web, tryton, xero,
+    /// quickbooks or business-central; for tryton the URL names the database,
+    /// `http://HOST:PORT/DATABASE`; xero signs in through the browser: `folio gl connect xero
+    /// --client-id ID`; quickbooks too, with the company's URL
+    /// `https://quickbooks.api.intuit.com/v3/company/REALM`, the client id of the company's
+    /// Intuit app and its secret on stdin: `--client-id ID --secret-stdin`; business-central
+    /// with the company's API URL
+    /// `https://api.businesscentral.dynamics.com/v2.0/TENANT/ENVIRONMENT/api/v2.0/companies(ID)`
+    /// and `--client-id ID` of the company's Entra ID app registration).
     Connect {
         #[arg(value_name = "KIND")]
         kind: String,
@@ -274,6 +280,71 @@ fn print_sync(r: &SyncReport) {
 
 pub fn run(workspace: &mut Workspace, args: GlArgs) -> Result<ExitCode, AppError> {
     match args.command {
+        GlCommand::Connect {
+            kind,
+            url,
+            ledger,
+            user,
+            secret_stdin,
+            sign_in,
+            json,
+        } if kind == "business-central" => {
+            let SignInArgs {
+                client_id,
+                tenant,
+                post_as,
+                login_url,
+                identity_url,
+                no_browser,
+                sign_in_timeout,
+            } = *sign_in;
+            if secret_stdin
+                || ledger.is_some()
+                || user.is_some()
+                || tenant.is_some()
+                || post_as.is_some()
+                || identity_url.is_some()
+            {
+                return Err(AppError::new(
+                    ErrorCode::InvalidInput,
+                    "business-central signs in through the browser and posts to the company in \
+                     --url: --secret-stdin, --ledger, --user, --tenant, --post-as and \
+                     --identity-url do not apply",
+                ));
+            }
+            let request = folio_app::gl_business_central::BusinessCentralConnect {
+                company_url: url.unwrap_or_default(),
+                client_id: client_id.unwrap_or_default(),
+                login_url,
+                timeout: Duration::from_secs(sign_in_timeout),
+            };
+            let mut show = |url: &str| {
+                eprintln!(
+                    "Sign in to Business Central in your browser. If it does not open, open this URL:"
+                );
+                println!("{url}");
+                use std::io::Write;
+                let _ = std::io::stdout().flush();
+                if !no_browser {
+                    open_browser(url);
+                }
+            };
+            let view = workspace.gl_connect_business_central(&request, &mut show, &mut rng())?;
+            if json {
+                print_json(&view);
+            } else {
+                let company = workspace
+                    .business_central_settings()?
+                    .and_then(|s| s.company_name)
+                    .map(|n| format!(" (company {n})"))
+                    .unwrap_or_default();
+                println!(
+                    "Connected to business-central at {}{company} with its sign-in in the OS \
+                     keychain.",
+                    view.url.as_deref().unwrap_or("")
+                );
+            }
+        }
         GlCommand::Connect {
             kind,
             url,

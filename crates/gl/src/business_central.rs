@@ -274,6 +274,18 @@ impl BusinessCentral {
     }
 }
 
+impl BusinessCentral {
+    /// The company's name (`companyInformation`'s `displayName`): the first call after a
+    /// sign-in, which shows that the signed-in user reaches the company.
+    pub async fn company_name(&self) -> Result<String, GlError> {
+        let info = self.inner.list("master_data", "companyInformation").await?;
+        Ok(info
+            .first()
+            .map(|i| text(i, "displayName"))
+            .unwrap_or_default())
+    }
+}
+
 /// The journal batch of the workspace that made `reference` (`FOLIO` + its tag).
 fn batch_code(reference: &JournalRef) -> String {
     let tag = reference
