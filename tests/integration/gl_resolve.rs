@@ -8,6 +8,7 @@
 //! * recording by hand that a journal is in the GL needs a controller who did not prepare it,
 //!   writes the audit event with the person and their note, is refused when the GL holds the
 //!   reference under another id, and the journal is never sent;
+//! * journals left `sending` by a crash are looked up by a retry, never sent again blindly;
 //! * retry makes a journal that waits out a backoff due now, and the next sync posts it once;
 //!   posted and rejected journals are refused with what to do instead.
 
@@ -540,4 +541,44 @@ fn a_journal_the_gl_rejected_is_sent_back_to_review_not_retried() {
 
 fn count(n: usize) -> u32 {
     u32::try_from(n).unwrap()
+}
+
+/// A sync that died mid-send leaves its journals `sending`: a retry looks them up (the ledger
+/// file here) instead of sending them again — the one the GL has is posted, the other queued.
+#[test]
+fn journals_left_sending_by_a_crash_are_looked_up_by_retry_not_resent() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ws_dir, queued) = workspace_with_queued_journals(dir.path(), 0);
+    let all = entries(&ws_dir);
+    let (booked, lost) = (all[0].clone(), all[1].clone());
+    let connector = Workspace::open(&ws_dir).unwrap().gl_connector().unwrap();
+    // Marked sending five minutes ago, then the process died: one reached the GL, one did not.
+    Store::open(&ws_dir)
+        .unwrap()
+        .outbox_mark_sending(
+            &[booked.journal, lost.journal],
+            &Change::new("sync", chrono::Utc::now() - chrono::Duration::minutes(5)),
+        )
+        .unwrap();
+    post_behind_folios_back(&ws_dir, &connector, &booked);
+    let results = as_user(&ws_dir, "clerk")
+        .outbox_retry(&[booked.reference.clone(), lost.reference.clone()])
+        .unwrap();
+    let summary: Vec<(&str, &str, &str)> = results
+        .iter()
+        .map(|r| (r.before.as_str(), r.result.as_str(), r.entry.state.as_str()))
+        .collect();
+    assert_eq!(
+        summary,
+        vec![
+            ("sending", "posted", "posted"),
+            ("sending", "queued", "queued")
+        ],
+        "{results:?}"
+    );
+    let report = sync(&ws_dir);
+    assert_eq!((report.rejected, report.remaining), (0, 0), "{report:?}");
+    let counts = ref_counts(&ws_dir.join("ledger.beancount"));
+    assert_eq!(counts.len(), queued);
+    assert!(counts.values().all(|n| *n == 1), "{counts:?}");
 }
