@@ -17,7 +17,7 @@ use folio_app::{
     JournalView, OutboxView, QueueFilter, QueuePageView, QueueSort, SyncOptions, SyncReport,
     UserView, Workspace, WorkspaceInfo,
 };
-use folio_app::{OutboxActionView, Resolution};
+use folio_app::{OutboxActionView, RateLimitView, Resolution};
 use folio_app::{OverviewView, PullReport, RulePackInfo, RulesDiffReport, RulesTestReport};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -292,6 +292,44 @@ pub async fn gl_connect(
             &mut rng(),
         )
     })
+}
+
+/// Signs in to Xero through the system browser (opened here; the URL also goes to the window as
+/// `gl-sign-in-url` in case no browser opens) and connects the workspace to the organisation.
+/// The tokens go to the OS keychain and never come back.
+#[tauri::command]
+pub async fn gl_connect_xero(
+    app: AppHandle,
+    client_id: String,
+    tenant: Option<String>,
+    post_as: Option<String>,
+) -> Result<GlConnectionView, AppError> {
+    blocking(app, move |ws, app| {
+        let request = folio_app::gl_oauth::OAuthConnect {
+            kind: "xero".into(),
+            client_id,
+            api_url: None,
+            login_url: None,
+            identity_url: None,
+            tenant: tenant.filter(|t| !t.trim().is_empty()),
+            post_as,
+            timeout: std::time::Duration::from_secs(180),
+        };
+        let mut show = |url: &str| {
+            let _ = app.emit("gl-sign-in-url", url.to_owned());
+            folio_app::gl_oauth::open_in_browser(url);
+        };
+        ws.gl_connect_oauth(&request, &mut show, &mut rng())
+    })
+    .await
+}
+
+/// Where the cloud GL's rate limits stand (`null` for GLs without them).
+#[tauri::command]
+pub async fn gl_rate_limits(
+    desktop: State<'_, Desktop>,
+) -> Result<Option<RateLimitView>, AppError> {
+    desktop.with(|ws| ws.gl_rate_limits())
 }
 
 /// Every exception of the open documents, grouped by reason.

@@ -52,6 +52,8 @@ fn main() -> ExitCode {
             commands::gl_log,
             commands::gl_connection,
             commands::gl_connect,
+            commands::gl_connect_xero,
+            commands::gl_rate_limits,
             commands::exceptions,
             commands::current_user,
             commands::users,

@@ -509,6 +509,15 @@ fn five_hundred_journals_reach_xero_exactly_once_through_faults() {
         sim.token_counts()
     );
     assert_eq!((report.rejected, report.remaining), (0, 0), "{report:?}");
+    let limits = report.rate_limit.as_ref().expect("the rate-limit state");
+    assert_eq!(
+        (limits.api.as_str(), limits.tenant.as_str()),
+        ("xero", TENANT)
+    );
+    assert!(
+        limits.day_used > 0 && limits.api_day_remaining.is_some(),
+        "{limits:?}"
+    );
     let faults: u64 = proxy
         .counts()
         .iter()

@@ -41,6 +41,7 @@ pub fn generate() -> Result<BTreeMap<String, String>, String> {
         OutboxView::export_all(&cfg)?;
         OutboxActionView::export_all(&cfg)?;
         SyncReport::export_all(&cfg)?;
+        RateLimitView::export_all(&cfg)?;
         PullReport::export_all(&cfg)?;
         GlCallView::export_all(&cfg)?;
         crate::export::ledger::JournalExportReport::export_all(&cfg)?;

@@ -86,6 +86,54 @@ pub struct SyncReport {
     pub elapsed_ms: u64,
     /// The journals rejected in this run.
     pub exceptions: Vec<OutboxView>,
+    /// Where the GL API's rate limits stood when the run ended (cloud GLs that have them).
+    pub rate_limit: Option<RateLimitView>,
+}
+
+/// Where a cloud GL's rate limits stand for the connection (Xero: per organisation), as Folio
+/// counts them and as the API last said.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct RateLimitView {
+    /// The connector (`xero`).
+    pub api: String,
+    /// The organisation the limits apply to.
+    pub tenant: String,
+    /// Calls in the last minute, and the limit.
+    pub minute_used: u32,
+    pub minute_limit: u32,
+    /// Calls in the last 24 hours, and the limit.
+    pub day_used: u32,
+    pub day_limit: u32,
+    /// Calls in progress, and how many may be.
+    pub in_flight: u32,
+    pub concurrent_limit: u32,
+    /// What the API said was left in its last answer, when it says.
+    pub api_minute_remaining: Option<u32>,
+    pub api_day_remaining: Option<u32>,
+    /// The limit the API last said was hit (`minute`, `day`, `concurrent`).
+    pub last_problem: Option<String>,
+    /// How long every call is still held back after the API asked to wait, in milliseconds.
+    #[ts(type = "number")]
+    pub paused_ms: u64,
+}
+
+impl RateLimitView {
+    pub(crate) fn from_xero(state: folio_gl::xero::RateLimitState) -> RateLimitView {
+        RateLimitView {
+            api: folio_gl::ConnectorKind::Xero.as_str().to_owned(),
+            tenant: state.tenant,
+            minute_used: state.minute_used,
+            minute_limit: state.minute_limit,
+            day_used: state.day_used,
+            day_limit: state.day_limit,
+            in_flight: state.in_flight,
+            concurrent_limit: state.concurrent_limit,
+            api_minute_remaining: state.xero_minute_remaining,
+            api_day_remaining: state.xero_day_remaining,
+            last_problem: state.last_problem,
+            paused_ms: state.paused_ms,
+        }
+    }
 }
 
 /// A draft that uses an account or dimension value the GL no longer has (or renamed).

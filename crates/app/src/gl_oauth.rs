@@ -272,3 +272,47 @@ pub(crate) fn xero_connector(
         Xero::new(settings, tokens).map_err(gl_error)?,
     ))
 }
+
+impl Workspace {
+    /// Where the rate limits of the workspace's cloud GL stand in this process (the desktop
+    /// runs its syncs in-process, so this is what its sync monitor shows); `None` for GLs
+    /// without such limits.
+    pub fn gl_rate_limits(&self) -> Result<Option<crate::dto_gl::RateLimitView>, AppError> {
+        let connection = self.gl_connection()?;
+        let Some(oauth) = connection.oauth.as_ref() else {
+            return Ok(None);
+        };
+        if ConnectorKind::parse(&connection.kind) != Some(ConnectorKind::Xero) {
+            return Ok(None);
+        }
+        let base = connection.url.as_deref().unwrap_or(xero::API_BASE);
+        let limiter = xero::Limiter::shared(
+            base.trim_end_matches('/'),
+            &oauth.tenant_id,
+            xero::Limits::default(),
+        );
+        Ok(Some(crate::dto_gl::RateLimitView::from_xero(
+            limiter.state(&oauth.tenant_id),
+        )))
+    }
+}
+
+/// Opens `url` in the system browser (`xdg-open` on Linux, `open` on macOS, `start` on
+/// Windows). The caller shows the URL too: when no browser opens, the user opens it by hand.
+pub fn open_in_browser(url: &str) {
+    let mut command = if cfg!(target_os = "macos") {
+        std::process::Command::new("open")
+    } else if cfg!(windows) {
+        let mut c = std::process::Command::new("cmd");
+        c.args(["/C", "start", ""]);
+        c
+    } else {
+        std::process::Command::new("xdg-open")
+    };
+    let _ = command
+        .arg(url)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn();
+}

@@ -459,6 +459,11 @@ impl Worker<'_> {
             ));
         }
         self.report.remaining = self.remaining()?;
+        if let AnyConnector::Xero(xero) = &self.connector {
+            self.report.rate_limit = Some(crate::dto_gl::RateLimitView::from_xero(
+                xero.rate_limit_state(),
+            ));
+        }
         self.report.elapsed_ms = u64::try_from(self.elapsed().as_millis()).unwrap_or(u64::MAX);
         Ok(self.report)
     }
@@ -501,6 +506,7 @@ impl Workspace {
                 requests: 0,
                 elapsed_ms: 0,
                 exceptions: Vec::new(),
+                rate_limit: None,
             },
             connector,
             breaker: CircuitBreaker::new(threshold, open_for, max_open),

@@ -268,6 +268,24 @@ fn print_sync(r: &SyncReport) {
         r.requests,
         Duration::from_millis(r.elapsed_ms).as_secs_f64()
     );
+    if let Some(l) = &r.rate_limit {
+        println!(
+            "{} rate limits for {}: {}/{} calls this minute, {}/{} today{}{}",
+            l.api,
+            l.tenant,
+            l.minute_used,
+            l.minute_limit,
+            l.day_used,
+            l.day_limit,
+            l.api_day_remaining
+                .map(|n| format!(" ({n} left today by the API's count)"))
+                .unwrap_or_default(),
+            l.last_problem
+                .as_deref()
+                .map(|p| format!("; the API's {p} limit was hit"))
+                .unwrap_or_default()
+        );
+    }
     for e in &r.exceptions {
         println!(
             "  {} ({}) rejected: {}",
@@ -386,7 +404,7 @@ pub fn run(workspace: &mut Workspace, args: GlArgs) -> Result<ExitCode, AppError
                 use std::io::Write;
                 let _ = std::io::stdout().flush();
                 if !no_browser {
-                    open_browser(url);
+                    folio_app::gl_oauth::open_in_browser(url);
                 }
             };
             let view = workspace.gl_connect_oauth(&request, &mut show, &mut rng())?;
@@ -530,26 +548,6 @@ fn print_connection(v: &GlConnectionView) {
         parts.push("with its secret in the OS keychain".into());
     }
     println!("{}.", parts.join(" "));
-}
-
-/// Opens `url` in the system browser (`xdg-open` on Linux, `open` on macOS, `start` on Windows);
-/// the URL is printed too, so a failure here only means the user opens it by hand.
-fn open_browser(url: &str) {
-    let mut command = if cfg!(target_os = "macos") {
-        std::process::Command::new("open")
-    } else if cfg!(windows) {
-        let mut c = std::process::Command::new("cmd");
-        c.args(["/C", "start", ""]);
-        c
-    } else {
-        std::process::Command::new("xdg-open")
-    };
-    let _ = command
-        .arg(url)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn();
 }
 
 fn print_pull(r: &PullReport) {

@@ -30,6 +30,7 @@ import type { QueueFilter } from '../bindings/QueueFilter';
 import type { QueuePageView } from '../bindings/QueuePageView';
 import type { QueueSort } from '../bindings/QueueSort';
 import type { SyncReport } from '../bindings/SyncReport';
+import type { RateLimitView } from '../bindings/RateLimitView';
 import type { UserView } from '../bindings/UserView';
 import type { ApprovalStatusView } from '../bindings/ApprovalStatusView';
 import type { DecisionView } from '../bindings/DecisionView';
@@ -247,6 +248,28 @@ export function glConnect(settings: {
   secret: string | null;
 }): Promise<GlConnectionView> {
   return call<GlConnectionView>('gl_connect', settings);
+}
+
+/**
+ * Signs in to Xero in the system browser and connects the workspace to the organisation; the
+ * tokens go to the OS keychain and never come back. `onurl` hears the sign-in URL (to show it
+ * when no browser opens). Resolves when the browser has come back.
+ */
+export async function glConnectXero(
+  settings: { clientId: string; tenant: string | null; postAs: string | null },
+  onurl: (url: string) => void,
+): Promise<GlConnectionView> {
+  const unlisten = await listen<string>('gl-sign-in-url', (event) => onurl(event.payload));
+  try {
+    return await call<GlConnectionView>('gl_connect_xero', settings);
+  } finally {
+    unlisten();
+  }
+}
+
+/** Where the cloud GL's rate limits stand; null for GLs without them. */
+export function glRateLimits(): Promise<RateLimitView | null> {
+  return call<RateLimitView | null>('gl_rate_limits');
 }
 
 export function exceptions(): Promise<ExceptionsReport> {
