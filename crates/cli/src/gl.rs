@@ -454,7 +454,7 @@ pub fn run(workspace: &mut Workspace, args: GlArgs) -> Result<ExitCode, AppError
                     use std::io::Write;
                     let _ = std::io::stdout().flush();
                     if !no_browser {
-                        open_browser(url);
+                        folio_app::gl_oauth::open_in_browser(url);
                     }
                 };
                 workspace.gl_connect_quickbooks(
