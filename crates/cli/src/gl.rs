@@ -404,7 +404,7 @@ pub fn run(workspace: &mut Workspace, args: GlArgs) -> Result<ExitCode, AppError
                 use std::io::Write;
                 let _ = std::io::stdout().flush();
                 if !no_browser {
-                    folio_app::gl_oauth::open_in_browser(url);
+                    open_browser(url);
                 }
             };
             let view = workspace.gl_connect_oauth(&request, &mut show, &mut rng())?;
@@ -454,7 +454,7 @@ pub fn run(workspace: &mut Workspace, args: GlArgs) -> Result<ExitCode, AppError
                     use std::io::Write;
                     let _ = std::io::stdout().flush();
                     if !no_browser {
-                        folio_app::gl_oauth::open_in_browser(url);
+                        open_browser(url);
                     }
                 };
                 workspace.gl_connect_quickbooks(
@@ -548,6 +548,11 @@ fn print_connection(v: &GlConnectionView) {
         parts.push("with its secret in the OS keychain".into());
     }
     println!("{}.", parts.join(" "));
+}
+
+/// Opens `url` in the system browser (the URL is printed too, for when none opens).
+fn open_browser(url: &str) {
+    folio_app::gl_oauth::open_in_browser(url);
 }
 
 fn print_pull(r: &PullReport) {
