@@ -10,8 +10,8 @@
 //!   never booked twice;
 //! * Faults mapped to the line (an account deactivated after Folio read the chart, the closed
 //!   books), the vendor that cannot be told refused before sending;
-//! * QuickBooks' 429 `ThrottleExceeded` as rate-limited, nothing booked; a revoked grant as
-//!   "sign in again";
+//! * QuickBooks' 429 `ThrottleExceeded` as rate-limited, nothing booked, the company held back
+//!   on the client; a revoked grant as "sign in again";
 //! * journals queued in a workspace's outbox posted by Folio's sync worker through the fault
 //!   proxy, and `folio sync` killed with SIGKILL 30 times then finished: every journal in
 //!   QuickBooks exactly once.
@@ -417,10 +417,11 @@ async fn faults_are_mapped_to_the_line_they_name() {
 }
 
 /// QuickBooks' throttle (here lowered to 12 calls a minute) answers 429 ThrottleExceeded: the
-/// connector reports rate-limited and nothing is booked for that journal; a revoked grant is
-/// "sign in again", not a retry loop.
+/// connector reports rate-limited, nothing is booked for that journal, and every further request
+/// to the company is held back on the client for the wait (shown in its rate-limit state) instead
+/// of meeting more 429s.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn throttling_is_rate_limited_and_a_revoked_grant_asks_to_sign_in_again() {
+async fn a_429_is_rate_limited_and_holds_the_company_back() {
     let sim = QboSim::start(company()).await;
     let (source, _) = tokens(&sim, false);
     let qbo = connector(
@@ -447,14 +448,51 @@ async fn throttling_is_rate_limited_and_a_revoked_grant_asks_to_sign_in_again() 
     let reference = outgoing("TH", n).reference;
     assert_eq!(sim.doc_number_counts().get(reference.as_str()), None);
     assert!(qbo.drain_calls().iter().any(|c| c.status == "429"));
-    sim.set_limits(Limits::default());
-    // The user disconnected Folio in QuickBooks.
+    // Held back on the client: the next post sends nothing.
+    let state = qbo.rate_limit_state();
+    assert!(state.paused_ms > 0, "{state:?}");
+    assert!(
+        state
+            .last_throttle
+            .as_deref()
+            .is_some_and(|t| t.contains("ThrottleExceeded")),
+        "{state:?}"
+    );
+    assert_eq!(state.minute_limit, 500);
+    let seen = sim.seen().len();
+    let again = qbo.post(vec![outgoing("TH", n)]).await;
+    assert!(
+        matches!(&again[0].1, Err(GlError::RateLimited { .. })),
+        "{again:?}"
+    );
+    assert_eq!(sim.seen().len(), seen, "nothing was sent while held back");
+}
+
+/// The user disconnected Folio in QuickBooks: the next request's 401 leads to a refresh that
+/// QuickBooks refuses (`invalid_grant`), which is "sign in again", not a retry loop.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_grant_asks_to_sign_in_again() {
+    let sim = QboSim::start(company()).await;
+    let (source, _) = tokens(&sim, false);
+    let qbo = connector(
+        &sim,
+        &source,
+        Duration::from_secs(10),
+        Duration::from_secs(60),
+    );
+    assert!(qbo.post(vec![outgoing("RV", 1)]).await[0].1.is_ok());
     sim.revoke_grants();
-    let outcome = qbo.post(vec![outgoing("TH", 99)]).await;
+    let outcome = qbo.post(vec![outgoing("RV", 2)]).await;
     assert!(
         matches!(&outcome[0].1, Err(GlError::SignInAgain { .. })),
         "{outcome:?}"
     );
+    let refreshes = sim
+        .seen()
+        .iter()
+        .filter(|s| s.path == "/oauth2/v1/tokens/bearer")
+        .count();
+    assert_eq!(refreshes, 1, "one refresh was tried, not a loop");
 }
 
 /// A demo workspace with `n` more invoices, each given journal `k` of the contract suite (memo

@@ -45,7 +45,9 @@
 //! (one limiter per company in this process): it waits briefly for a slot, or answers
 //! "rate-limited" with the wait when the minute's budget is spent, before anything is sent. A
 //! 429 (`ThrottleExceeded`) from QuickBooks is rate-limited too, with its `Retry-After` when it
-//! sends one.
+//! sends one, and holds every request of this process to the company back for that wait (so
+//! concurrent workers do not collect more 429s). [`QuickBooks::rate_limit_state`] says where the
+//! throttle stands, for the sync monitor.
 //!
 //! **Errors.** A `Fault` of type `ValidationFault` (HTTP 400, or inside a batch item or a 200)
 //! refuses the journal: permanent, mapped to the line whose account, class, department, tax
@@ -192,8 +194,38 @@ struct Lists {
 /// The company's throttle as this process keeps it.
 #[derive(Debug)]
 struct Limiter {
-    window: Mutex<(VecDeque<Instant>, VecDeque<Instant>)>,
+    window: Mutex<Window>,
     slots: tokio::sync::Semaphore,
+}
+
+#[derive(Debug, Default)]
+struct Window {
+    /// Metered calls (one per request, one per batch item) and batch requests of the last minute.
+    calls: VecDeque<Instant>,
+    batches: VecDeque<Instant>,
+    /// After a 429: nothing is sent to the company before this.
+    paused_until: Option<Instant>,
+    /// The last 429's text.
+    last_throttle: Option<String>,
+}
+
+/// Where QuickBooks' throttle of one company stands in this process, for the sync monitor.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RateLimitState {
+    pub realm: String,
+    /// Calls metered in the last minute (every batch item counts) and the limit.
+    pub minute_used: u32,
+    pub minute_limit: u32,
+    /// Batch requests in the last minute and their limit.
+    pub batches_used: u32,
+    pub batches_limit: u32,
+    /// Requests under way and how many may be.
+    pub in_flight: u32,
+    pub concurrent_limit: u32,
+    /// How long every request to the company is still held back after a 429.
+    pub paused_ms: u64,
+    /// What the last 429 said.
+    pub last_throttle: Option<String>,
 }
 
 static LIMITERS: Mutex<BTreeMap<String, Arc<Limiter>>> = Mutex::new(BTreeMap::new());
@@ -204,13 +236,64 @@ fn limiter_for(company: &str) -> Arc<Limiter> {
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     Arc::clone(all.entry(company.to_owned()).or_insert_with(|| {
         Arc::new(Limiter {
-            window: Mutex::new((VecDeque::new(), VecDeque::new())),
+            window: Mutex::new(Window::default()),
             slots: tokio::sync::Semaphore::new(CONCURRENT),
         })
     }))
 }
 
+fn as_u32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
 impl Limiter {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Window> {
+        self.window
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// How long a request metering `cost` calls (and one batch when `batch`) must wait; none:
+    /// it is counted now.
+    fn reserve(&self, cost: usize, batch: bool) -> Option<Duration> {
+        let minute = Duration::from_secs(60);
+        let mut w = self.lock();
+        let now = Instant::now();
+        while w.calls.front().is_some_and(|t| now - *t >= minute) {
+            w.calls.pop_front();
+        }
+        while w.batches.front().is_some_and(|t| now - *t >= minute) {
+            w.batches.pop_front();
+        }
+        let paused = w
+            .paused_until
+            .filter(|until| *until > now)
+            .map(|until| until - now);
+        let calls_wait = if w.calls.len() + cost > PER_MINUTE {
+            let freeing = (w.calls.len() + cost - PER_MINUTE).min(w.calls.len());
+            w.calls
+                .get(freeing.saturating_sub(1))
+                .map(|t| minute.saturating_sub(now - *t))
+        } else {
+            None
+        };
+        let batch_wait = if batch && w.batches.len() >= BATCHES_PER_MINUTE {
+            w.batches.front().map(|t| minute.saturating_sub(now - *t))
+        } else {
+            None
+        };
+        let wait = paused.max(calls_wait).max(batch_wait);
+        if wait.is_none() {
+            for _ in 0..cost {
+                w.calls.push_back(now);
+            }
+            if batch {
+                w.batches.push_back(now);
+            }
+        }
+        wait
+    }
+
     /// A slot for a request that meters `cost` calls (and one batch when `batch`), waiting at
     /// most [`LONGEST_WAIT`]; longer is "rate-limited" with the wait, nothing sent.
     async fn acquire(
@@ -218,68 +301,63 @@ impl Limiter {
         cost: usize,
         batch: bool,
     ) -> Result<tokio::sync::SemaphorePermit<'_>, GlError> {
-        let minute = Duration::from_secs(60);
         let started = Instant::now();
-        loop {
-            let wait = {
-                let mut w = self
-                    .window
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
-                let now = Instant::now();
-                let (calls, batches) = &mut *w;
-                while calls.front().is_some_and(|t| now - *t >= minute) {
-                    calls.pop_front();
-                }
-                while batches.front().is_some_and(|t| now - *t >= minute) {
-                    batches.pop_front();
-                }
-                let calls_wait = if calls.len() + cost > PER_MINUTE {
-                    let freeing = (calls.len() + cost - PER_MINUTE).min(calls.len());
-                    calls
-                        .get(freeing.saturating_sub(1))
-                        .map(|t| minute.saturating_sub(now - *t))
-                } else {
-                    None
-                };
-                let batch_wait = if batch && batches.len() >= BATCHES_PER_MINUTE {
-                    batches.front().map(|t| minute.saturating_sub(now - *t))
-                } else {
-                    None
-                };
-                match calls_wait.max(batch_wait) {
-                    None => {
-                        for _ in 0..cost {
-                            calls.push_back(now);
-                        }
-                        if batch {
-                            batches.push_back(now);
-                        }
-                        None
-                    }
-                    wait => wait,
-                }
-            };
-            match wait {
-                None => break,
-                Some(wait) if started.elapsed() + wait <= LONGEST_WAIT => {
-                    tokio::time::sleep(wait.max(Duration::from_millis(10))).await;
-                }
-                Some(wait) => {
-                    return Err(GlError::RateLimited {
-                        wait,
-                        message: format!(
+        while let Some(wait) = self.reserve(cost, batch) {
+            if started.elapsed() + wait > LONGEST_WAIT {
+                let last = self.lock().last_throttle.clone();
+                return Err(GlError::RateLimited {
+                    wait,
+                    message: match last {
+                        Some(last) if self.lock().paused_until.is_some() => format!(
+                            "QuickBooks throttled this company ({last}); Folio holds every request \
+                             back until the wait is over"
+                        ),
+                        _ => format!(
                             "QuickBooks allows {PER_MINUTE} requests a minute per company \
                              ({BATCHES_PER_MINUTE} batches); Folio waits for the next slot"
                         ),
-                    });
-                }
+                    },
+                });
             }
+            tokio::time::sleep(wait.max(Duration::from_millis(10))).await;
         }
         self.slots
             .acquire()
             .await
             .map_err(|_| GlError::retryable("the QuickBooks limiter is closed"))
+    }
+
+    /// QuickBooks answered 429: nothing more goes to the company for `wait`.
+    fn pause(&self, wait: Duration, message: &str) {
+        let mut w = self.lock();
+        let until = Instant::now() + wait;
+        if w.paused_until.is_none_or(|u| u < until) {
+            w.paused_until = Some(until);
+        }
+        w.last_throttle = Some(message.to_owned());
+    }
+
+    fn state(&self, realm: &str) -> RateLimitState {
+        let minute = Duration::from_secs(60);
+        let now = Instant::now();
+        let w = self.lock();
+        let recent =
+            |q: &VecDeque<Instant>| as_u32(q.iter().filter(|t| now - **t < minute).count());
+        RateLimitState {
+            realm: realm.to_owned(),
+            minute_used: recent(&w.calls),
+            minute_limit: as_u32(PER_MINUTE),
+            batches_used: recent(&w.batches),
+            batches_limit: as_u32(BATCHES_PER_MINUTE),
+            in_flight: as_u32(CONCURRENT.saturating_sub(self.slots.available_permits())),
+            concurrent_limit: as_u32(CONCURRENT),
+            paused_ms: w
+                .paused_until
+                .filter(|u| *u > now)
+                .map(|u| u64::try_from((u - now).as_millis()).unwrap_or(u64::MAX))
+                .unwrap_or(0),
+            last_throttle: w.last_throttle.clone(),
+        }
     }
 }
 
@@ -404,6 +482,19 @@ impl QuickBooks {
     /// serves them under its own origin at Intuit's paths.
     pub fn oauth_endpoints(company_url: &str) -> Option<(String, String)> {
         oauth_endpoints(company_url)
+    }
+
+    /// Where QuickBooks' throttle of this company stands in this process (the sync monitor's
+    /// rate-limit state).
+    pub fn rate_limit_state(&self) -> RateLimitState {
+        let realm = self
+            .inner
+            .company
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        self.inner.limiter.state(&realm)
     }
 
     /// The realm (company id) of a company URL.
@@ -621,6 +712,12 @@ impl Inner {
                     Failure::Gl(e) => e.to_string(),
                 }),
             });
+            if status == "429"
+                && let Err(Failure::Gl(GlError::RateLimited { wait, message })) = &outcome
+            {
+                // Every request of this process to the company waits, not only this one.
+                self.limiter.pause(*wait, message);
+            }
             if status == "401" && attempt == 0 {
                 // Refused before it was processed: a new token, then once more.
                 token = self
@@ -1557,6 +1654,50 @@ mod tests {
             body_text(&body),
             r#"{"Line":[{"Amount":12.345},{"Amount":19.99},{"Amount":1}],"PrivateNote":"amount: \\u0001 \"x\""}"#
         );
+    }
+
+    #[tokio::test]
+    async fn the_limiter_keeps_the_minute_and_a_429_holds_every_request_back() {
+        let limiter = Limiter {
+            window: Mutex::new(Window::default()),
+            slots: tokio::sync::Semaphore::new(CONCURRENT),
+        };
+        for _ in 0..PER_MINUTE / 30 {
+            drop(limiter.acquire(30, true).await.unwrap());
+        }
+        let state = limiter.state("1");
+        assert_eq!(state.minute_used, as_u32(PER_MINUTE / 30 * 30));
+        assert_eq!(state.batches_used, as_u32(PER_MINUTE / 30));
+        assert_eq!(state.paused_ms, 0);
+        // The minute's budget is spent: a batch of 30 must wait most of a minute.
+        match limiter.acquire(30, true).await {
+            Err(GlError::RateLimited { wait, .. }) => assert!(wait > Duration::from_secs(50)),
+            other => panic!("{other:?}"),
+        }
+        // A 429 pauses everything, a single small read too.
+        let fresh = Limiter {
+            window: Mutex::new(Window::default()),
+            slots: tokio::sync::Semaphore::new(CONCURRENT),
+        };
+        fresh.pause(Duration::from_secs(5), "ThrottleExceeded");
+        match fresh.acquire(1, false).await {
+            Err(GlError::RateLimited { wait, message }) => {
+                assert!(wait > Duration::from_secs(3) && wait <= Duration::from_secs(5));
+                assert!(message.contains("ThrottleExceeded"), "{message}");
+            }
+            other => panic!("{other:?}"),
+        }
+        let state = fresh.state("1");
+        assert!(state.paused_ms > 3000, "{state:?}");
+        assert_eq!(state.last_throttle.as_deref(), Some("ThrottleExceeded"));
+        // A short pause is waited out.
+        fresh.pause(Duration::ZERO, "x");
+        let held = Limiter {
+            window: Mutex::new(Window::default()),
+            slots: tokio::sync::Semaphore::new(CONCURRENT),
+        };
+        held.pause(Duration::from_millis(200), "short");
+        assert!(held.acquire(1, false).await.is_ok());
     }
 
     #[test]
