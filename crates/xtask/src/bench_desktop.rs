@@ -11,8 +11,9 @@
 //! start — the WebDriver session request — to the first page of rows on screen, and the same
 //! from the webview's own navigation start), filter and sort (input to the new first page
 //! painted), keystroke to the next document rendered in the document view, and the resident
-//! memory of the app's processes (the desktop binary and the WebKit processes it started). The
-//! report goes to stdout and to `target/bench-desktop/report.json`.
+//! memory of the app's processes (the desktop binary and the WebKit processes it started), with
+//! the build measured (debug by default, `--release` for what users run) and the machine's load
+//! average. The report goes to stdout and to `target/bench-desktop/report.json`.
 
 use crate::{desktop, run_cmd, target_dir};
 use anyhow::{Context, Result, bail};
@@ -117,13 +118,21 @@ fn workspace() -> Result<PathBuf> {
     Ok(dir)
 }
 
-pub fn run() -> Result<()> {
+/// `args`: `--release` measures the release build of the desktop binary (what users run); the
+/// default is the debug build the e2e test uses (the report says which).
+pub fn run(args: &[String]) -> Result<()> {
+    let profile = match args {
+        [] => desktop::Profile::Debug,
+        [flag] if flag == "--release" => desktop::Profile::Release,
+        _ => bail!("usage: cargo xtask bench desktop [--release]"),
+    };
     let dir = workspace()?;
     let report = target_dir().join("bench-desktop").join("report.json");
     desktop::e2e_spec(
         &dir,
         "bench/desktop.bench.ts",
         &[("FOLIO_BENCH_REPORT", &report)],
+        profile,
     )?;
     let text = std::fs::read_to_string(&report)
         .with_context(|| format!("the benchmark wrote no report at {}", report.display()))?;

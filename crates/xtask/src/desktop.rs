@@ -71,9 +71,26 @@ fn target_dir() -> PathBuf {
     }
 }
 
-/// The debug desktop binary that `build_desktop` produces.
-fn desktop_binary() -> PathBuf {
-    target_dir().join("debug").join("folio-desktop")
+/// Which build of the desktop binary to make and run: the e2e test uses the debug build; the
+/// benchmark can measure the release build (what users run) with `--release`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Profile {
+    Debug,
+    Release,
+}
+
+impl Profile {
+    pub fn name(self) -> &'static str {
+        match self {
+            Profile::Debug => "debug",
+            Profile::Release => "release",
+        }
+    }
+}
+
+/// The desktop binary that `build_desktop_as(profile)` produces.
+fn desktop_binary(profile: Profile) -> PathBuf {
+    target_dir().join(profile.name()).join("folio-desktop")
 }
 
 /// Checks with `dpkg -s` which of the needed Debian packages are missing and installs them with
@@ -182,21 +199,29 @@ fn ui_build() -> Result<()> {
 /// Builds the UI, then the debug desktop binary with `custom-protocol`, so that it serves the
 /// built UI from the binary instead of expecting a Vite dev server.
 pub fn build_desktop() -> Result<()> {
+    build_desktop_as(Profile::Debug)
+}
+
+/// [`build_desktop`] in the given profile.
+pub fn build_desktop_as(profile: Profile) -> Result<()> {
     ensure_system_packages()?;
     ui_build()?;
     let started = Instant::now();
-    run(cargo()
-        .args([
-            "build",
-            "-p",
-            "folio-desktop",
-            "--features",
-            "custom-protocol",
-        ])
-        .current_dir(repo_root()))?;
+    let mut command = cargo();
+    command.args([
+        "build",
+        "-p",
+        "folio-desktop",
+        "--features",
+        "custom-protocol",
+    ]);
+    if profile == Profile::Release {
+        command.arg("--release");
+    }
+    run(command.current_dir(repo_root()))?;
     eprintln!(
         "xtask: {} built in {:.1}s",
-        desktop_binary().display(),
+        desktop_binary(profile).display(),
         started.elapsed().as_secs_f64()
     );
     Ok(())
@@ -206,18 +231,23 @@ pub fn build_desktop() -> Result<()> {
 /// desktop binary) on `workspace_dir`, headless under `dbus-run-session -- xvfb-run -a`.
 /// Screenshots go to `<target>/e2e-screenshots/`. Fails when a test fails.
 pub fn e2e(workspace_dir: &Path) -> Result<()> {
-    e2e_spec(workspace_dir, "", &[])
+    e2e_spec(workspace_dir, "", &[], Profile::Debug)
 }
 
 /// [`e2e`] with one spec file (relative to tests/e2e; empty: the specs of wdio.conf.ts) and
-/// extra environment for it (the desktop benchmark).
-pub fn e2e_spec(workspace_dir: &Path, spec: &str, env: &[(&str, &Path)]) -> Result<()> {
+/// extra environment for it, on the binary of `profile` (the desktop benchmark).
+pub fn e2e_spec(
+    workspace_dir: &Path,
+    spec: &str,
+    env: &[(&str, &Path)],
+    profile: Profile,
+) -> Result<()> {
     let workspace = std::path::absolute(workspace_dir)
         .with_context(|| format!("resolving {}", workspace_dir.display()))?;
     if !workspace.is_dir() {
         bail!("the e2e workspace {} does not exist", workspace.display());
     }
-    build_desktop()?;
+    build_desktop_as(profile)?;
     let e2e_dir = repo_root().join("tests").join("e2e");
     npm_install(&e2e_dir)?;
     let screenshots = target_dir().join("e2e-screenshots");
@@ -248,7 +278,8 @@ pub fn e2e_spec(workspace_dir: &Path, spec: &str, env: &[(&str, &Path)]) -> Resu
     let status = command
         .current_dir(&e2e_dir)
         .env("FOLIO_WORKSPACE", &workspace)
-        .env("FOLIO_DESKTOP_BIN", desktop_binary())
+        .env("FOLIO_DESKTOP_BIN", desktop_binary(profile))
+        .env("FOLIO_DESKTOP_PROFILE", profile.name())
         .env("FOLIO_SCREENSHOT_DIR", &screenshots)
         // Software GL only: WEBKIT_DISABLE_COMPOSITING_MODE / WEBKIT_DISABLE_DMABUF_RENDERER
         // make WebKitWebDriver's screenshots hang with WebKitGTK 2.50 (see wdio.conf.ts).
@@ -280,7 +311,7 @@ pub fn run_desktop(workspace_dir: &Path) -> Result<()> {
         );
     }
     build_desktop()?;
-    run(Command::new(desktop_binary())
+    run(Command::new(desktop_binary(Profile::Debug))
         .arg("--workspace")
         .arg(workspace_dir)
         .current_dir(repo_root()))

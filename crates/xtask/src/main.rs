@@ -38,10 +38,12 @@ fn main() -> Result<()> {
             bench_gl::run(args.get(2).map(String::as_str))
         }
         Some("bench") if args.get(1).map(String::as_str) == Some("export") => bench_export::run(),
-        Some("bench") if args.get(1).map(String::as_str) == Some("desktop") => bench_desktop::run(),
+        Some("bench") if args.get(1).map(String::as_str) == Some("desktop") => {
+            bench_desktop::run(&args[2..])
+        }
         _ => {
             eprintln!(
-                "usage: cargo xtask test | run | bindings | e2e | bench coding | import | gl [tryton|hledger-web|fava|fava-rate] | export | desktop"
+                "usage: cargo xtask test | run | bindings | e2e | bench coding | import | gl [tryton|hledger-web|fava|fava-rate] | export | desktop [--release]"
             );
             std::process::exit(2);
         }

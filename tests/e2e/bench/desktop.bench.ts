@@ -6,6 +6,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import os from 'node:os';
 import { $, browser, expect } from '@wdio/globals';
 
 const RUNS = Number(process.env.FOLIO_BENCH_RUNS ?? 9);
@@ -104,6 +105,10 @@ function appRss(): { mib: number; processes: string[] } {
 describe('Folio desktop on 100,000 documents', () => {
   it('measures', async () => {
     const report: Record<string, unknown> = {};
+    // Which build is measured, and how busy the machine was (other work skews the medians).
+    report.build = process.env.FOLIO_DESKTOP_PROFILE ?? 'debug';
+    const load = () => os.loadavg().map((l) => Math.round(l * 100) / 100);
+    report.load_average_at_start = load();
 
     // Start to an interactive queue: a new app process per run.
     const wall: number[] = [];
@@ -182,6 +187,7 @@ describe('Folio desktop on 100,000 documents', () => {
     }
     report.next_document_median_ms = round(median(next));
 
+    report.load_average_at_end = load();
     const rss = appRss();
     report.rss_mib = Math.round(rss.mib);
     report.rss_processes = rss.processes;
