@@ -463,3 +463,49 @@ fn the_overview_sums_spend_exactly_and_counts_corrections() {
     assert_eq!(nordlicht.corrected, 1);
     assert!(Decimal::from_str(&nordlicht.accuracy).unwrap() < Decimal::ONE);
 }
+
+#[test]
+fn a_remembered_count_follows_writes_of_this_and_other_connections() {
+    let (_dir, path, ws) = demo();
+    let controller = || Context {
+        actor: "controller".into(),
+        clock: Arc::new(FixedClock(
+            Utc.with_ymd_and_hms(2025, 6, 15, 11, 0, 0).unwrap(),
+        )),
+    };
+    let mut other = Workspace::open_with(&path, controller()).unwrap();
+    let open = QueueFilter {
+        status: Some(QueueStatusFilter::Open),
+        ..QueueFilter::default()
+    };
+    let by_amount = QueueSort {
+        key: QueueSortKey::Amount,
+        descending: true,
+    };
+    let count = |ws: &Workspace, sort| ws.review_queue(&open, sort, 0, 5).unwrap().total;
+    let before = count(&ws, QueueSort::default());
+    assert!(before >= 2);
+    // Another order or page of the same filter: the same count.
+    assert_eq!(count(&ws, by_amount), before);
+    assert_eq!(
+        ws.review_queue(&open, by_amount, 1, 1).unwrap().total,
+        before
+    );
+
+    // Approved through another connection: this one counts afresh.
+    let page = ws.review_queue(&open, QueueSort::default(), 0, 2).unwrap();
+    let mut rng = StdRng::seed_from_u64(3);
+    let first = other
+        .approve(&[page.rows[0].summary.id.clone()], false, &mut rng)
+        .unwrap();
+    assert_eq!(first[0].status, "queued", "{first:?}");
+    assert_eq!(count(&ws, QueueSort::default()), before - 1);
+    // Approved through the same connection that counted: counted afresh too.
+    assert_eq!(count(&other, by_amount), before - 1);
+    let second = other
+        .approve(&[page.rows[1].summary.id.clone()], false, &mut rng)
+        .unwrap();
+    assert_eq!(second[0].status, "queued", "{second:?}");
+    assert_eq!(count(&other, by_amount), before - 2);
+    assert_eq!(count(&ws, by_amount), before - 2);
+}

@@ -83,6 +83,8 @@ pub struct Store {
     conn: Connection,
     root: PathBuf,
     blobs: BlobStore,
+    /// The review queue's last count and the database state it counted (see `queue`).
+    queue_count: queue::CountMemo,
 }
 
 /// How the store writes an instant: RFC 3339 in UTC with a `Z`, with as many fractional digits as
@@ -176,6 +178,7 @@ impl Store {
             conn,
             root: dir.to_path_buf(),
             blobs,
+            queue_count: queue::CountMemo::default(),
         })
     }
 
@@ -234,6 +237,7 @@ impl Store {
             conn,
             root: dir.to_path_buf(),
             blobs: BlobStore::new(dir.join(BLOBS_DIR)),
+            queue_count: queue::CountMemo::default(),
         })
     }
 

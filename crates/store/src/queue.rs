@@ -4,11 +4,17 @@
 //! Amounts are decimal text, so SQLite's own comparisons would order `"9.50"` after `"10.00"`.
 //! The connection therefore carries the `folio_decimal` collation ([`register_collation`]),
 //! which compares two decimal strings exactly (as `rust_decimal`, never as floats); amount
-//! ranges and the amount order use it. A document's journal status and the confidence of its
+//! ranges use it. The amount order reads `payable_order` (migration 0011), a text key computed
+//! from the amount whose plain order is numeric order, so that an index serves it. A document's journal status and the confidence of its
 //! weakest coded value come from `queue_facts`, which triggers keep (migration 0009), so neither
 //! is recomputed per row. Confidences are `0.xyz`, `1` or `1.000` (the CHECK of
 //! `suggestions.confidence`), for which text order is numeric order up to trailing zeros, so `<`
 //! on the text is exact for them.
+//!
+//! The count of a filter is remembered with the state of the database it was counted in (this
+//! connection's `total_changes()` and `PRAGMA data_version`, which moves when another connection
+//! commits): a new sort, the next page or a scroll of the same filter reuses it instead of
+//! counting 100,000 rows again; any write anywhere makes it count afresh.
 
 use crate::documents::{ROW_SELECT, RawRow, date_text, decimal_text};
 use crate::{DocumentId, DocumentRow, Store, StoreError};
@@ -159,6 +165,22 @@ pub struct QueuePage {
 /// `queue_facts` table that triggers keep (migration 0009).
 const MIN_CONFIDENCE: &str = "q.min_confidence";
 
+/// The counts of the last few filters (WHERE clause and parameters → count) and the database
+/// state they were counted in; a different state forgets them all.
+#[derive(Debug, Default)]
+pub(crate) struct CountMemo(std::cell::RefCell<((i64, i64), Vec<(String, i64)>)>);
+
+/// How many filters' counts are remembered (a person toggles between a few).
+const REMEMBERED_COUNTS: usize = 8;
+
+/// The state of the database as this connection sees it: its own changes and other
+/// connections' commits.
+fn database_state(conn: &Connection) -> rusqlite::Result<(i64, i64)> {
+    let changes: i64 = conn.query_row("SELECT total_changes()", [], |r| r.get(0))?;
+    let version: i64 = conn.query_row("PRAGMA data_version", [], |r| r.get(0))?;
+    Ok((changes, version))
+}
+
 /// The tables every queue query reads.
 const FROM: &str = "documents d JOIN queue_facts q ON q.document_id = d.id";
 
@@ -277,7 +299,8 @@ fn order_clause(order: QueueOrder, descending: bool) -> String {
         QueueOrder::DueDate => "d.due_date",
         QueueOrder::Supplier => "d.supplier_name COLLATE NOCASE",
         QueueOrder::Number => "d.number",
-        QueueOrder::Amount => &format!("d.payable COLLATE {DECIMAL_COLLATION}"),
+        // The text key of migration 0011, whose binary order is the amounts' numeric order.
+        QueueOrder::Amount => "d.payable_order",
         QueueOrder::Confidence => MIN_CONFIDENCE,
     };
     format!(" ORDER BY {key} {dir}, d.id {dir}")
@@ -295,11 +318,40 @@ impl Store {
         limit: u32,
     ) -> Result<QueuePage, StoreError> {
         let (clause, mut values) = where_clause(query);
-        let total: i64 = self.conn().query_row(
-            &format!("SELECT count(*) FROM {FROM}{clause}"),
-            rusqlite::params_from_iter(values.iter()),
-            |r| r.get(0),
-        )?;
+        let key = format!("{clause}\u{0}{values:?}");
+        let state = database_state(self.conn())?;
+        let remembered = {
+            let memo = self.queue_count.0.borrow();
+            (memo.0 == state)
+                .then(|| memo.1.iter().find(|(k, _)| *k == key).map(|(_, n)| *n))
+                .flatten()
+        };
+        let total = match remembered {
+            Some(total) => total,
+            None => {
+                // Every document has its queue_facts row: a filter on those facts alone counts
+                // them without reading the documents.
+                let from = if clause.contains("d.") {
+                    FROM
+                } else {
+                    "queue_facts q"
+                };
+                let total: i64 = self.conn().query_row(
+                    &format!("SELECT count(*) FROM {from}{clause}"),
+                    rusqlite::params_from_iter(values.iter()),
+                    |r| r.get(0),
+                )?;
+                let mut memo = self.queue_count.0.borrow_mut();
+                if memo.0 != state {
+                    *memo = (state, Vec::new());
+                }
+                if memo.1.len() == REMEMBERED_COUNTS {
+                    memo.1.remove(0);
+                }
+                memo.1.push((key, total));
+                total
+            }
+        };
         let n = values.len();
         values.push(Value::Integer(i64::from(limit)));
         values.push(Value::Integer(i64::try_from(offset).unwrap_or(i64::MAX)));
@@ -447,6 +499,112 @@ mod tests {
                     .cmp(&Decimal::from_str(b).unwrap());
                 assert_eq!(compare_decimal_text(a, b), exact, "{a} vs {b}");
             }
+        }
+    }
+
+    /// Migration 0011's `payable_order` sorts like `rust_decimal` and gives equal amounts equal
+    /// keys: on the awkward cases above and on 20,000 generated amounts (signs, zeros, up to 28
+    /// digits, trailing zeros).
+    #[test]
+    fn the_amount_order_key_sorts_as_decimals() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(
+            "CREATE TABLE documents (id INTEGER PRIMARY KEY, payable TEXT NOT NULL)",
+        )
+        .unwrap();
+        conn.execute_batch(include_str!("../migrations/0011_amount_order.sql"))
+            .unwrap();
+        let mut values: Vec<String> = [
+            "0",
+            "-0",
+            "0.0",
+            "-0.00",
+            "0.001",
+            "-0.001",
+            "1",
+            "1.0",
+            "1.01",
+            "1.1",
+            "-1",
+            "-1.01",
+            "9.99",
+            "10",
+            "10.00",
+            "100",
+            "99.999",
+            "-100",
+            "-0.5",
+            "0.50",
+            "5",
+            "-5",
+            "-5.1",
+            "-5.10",
+            "105.70",
+            "123456789012345678.9",
+            "1234567890123456789012345678",
+            "-9999999999999999999999999999",
+        ]
+        .map(String::from)
+        .to_vec();
+        // A small linear congruential generator: the same amounts on every run.
+        let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = |bound: u64| {
+            seed = seed
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (seed >> 33) % bound
+        };
+        for _ in 0..20_000 {
+            // At most 27 significant digits: what a rust_decimal amount holds.
+            let digits = 1 + next(20);
+            let mut text = String::new();
+            if next(3) == 0 {
+                text.push('-');
+            }
+            let first = if digits == 1 { next(10) } else { 1 + next(9) };
+            text.push_str(&first.to_string());
+            for _ in 1..digits {
+                text.push_str(&next(10).to_string());
+            }
+            if next(4) != 0 {
+                text.push('.');
+                for _ in 0..=next(6) {
+                    text.push_str(&next(10).to_string());
+                }
+            }
+            values.push(text);
+        }
+        let tx = conn.unchecked_transaction().unwrap();
+        for v in &values {
+            tx.execute("INSERT INTO documents (payable) VALUES (?1)", [v])
+                .unwrap();
+        }
+        tx.commit().unwrap();
+        let plan: String = conn
+            .query_row(
+                "EXPLAIN QUERY PLAN SELECT id FROM documents ORDER BY payable_order, id",
+                [],
+                |r| r.get(3),
+            )
+            .unwrap();
+        assert!(plan.contains("documents_queue_amount"), "{plan}");
+        let mut stmt = conn
+            .prepare("SELECT payable, payable_order FROM documents ORDER BY payable_order, id")
+            .unwrap();
+        let rows: Vec<(String, String)> = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(rows.len(), values.len());
+        for pair in rows.windows(2) {
+            let (a, b) = (&pair[0], &pair[1]);
+            let (x, y) = (
+                Decimal::from_str(&a.0).unwrap(),
+                Decimal::from_str(&b.0).unwrap(),
+            );
+            assert!(x <= y, "{} sorts before {} ({} / {})", a.0, b.0, a.1, b.1);
+            assert_eq!(x == y, a.1 == b.1, "{} and {}: {} / {}", a.0, b.0, a.1, b.1);
         }
     }
 

@@ -100,6 +100,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0010_review_speed.sql",
         sql: include_str!("../migrations/0010_review_speed.sql"),
     },
+    Migration {
+        version: 11,
+        name: "0011_amount_order.sql",
+        sql: include_str!("../migrations/0011_amount_order.sql"),
+    },
 ];
 
 /// The schema version this build of Folio writes and understands.

@@ -1,4 +1,4 @@
--- user_version = 10
+-- user_version = 11
 
 CREATE TABLE accounts (
     code     TEXT PRIMARY KEY NOT NULL CHECK (code <> ''),
@@ -265,9 +265,20 @@ CREATE TABLE documents (
     number_key      TEXT NOT NULL,
     imported_at     TEXT NOT NULL CHECK (imported_at GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]*Z'),
     imported_by     TEXT NOT NULL CHECK (imported_by <> '')
-) STRICT;
+, payable_digits TEXT GENERATED ALWAYS AS (
+    substr('0000000000000000000000000000000000000000'
+           || (CASE WHEN instr(substr(payable, 1 + (payable GLOB '-*')), '.') > 0 THEN substr(substr(payable, 1 + (payable GLOB '-*')), 1, instr(substr(payable, 1 + (payable GLOB '-*')), '.') - 1) ELSE substr(payable, 1 + (payable GLOB '-*')) END), -40)
+    || '.'
+    || (CASE WHEN instr(substr(payable, 1 + (payable GLOB '-*')), '.') > 0 THEN rtrim(substr(substr(payable, 1 + (payable GLOB '-*')), instr(substr(payable, 1 + (payable GLOB '-*')), '.') + 1), '0') ELSE '' END)
+) VIRTUAL, payable_order TEXT GENERATED ALWAYS AS (
+    CASE WHEN payable GLOB '-*' AND payable_digits <> '0000000000000000000000000000000000000000.'
+    THEN 'N' || replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(payable_digits, '0', 'a'), '1', 'b'), '2', 'c'), '3', 'd'), '4', 'e'), '5', 'f'), '6', 'g'), '7', 'h'), '8', 'i'), '9', 'j'), 'a', '9'), 'b', '8'), 'c', '7'), 'd', '6'), 'e', '5'), 'f', '4'), 'g', '3'), 'h', '2'), 'i', '1'), 'j', '0') || '~'
+    ELSE 'P' || payable_digits END
+) VIRTUAL) STRICT;
 
 CREATE INDEX documents_duplicate_key ON documents (supplier_key, number_key);
+
+CREATE INDEX documents_queue_amount ON documents (payable_order, id);
 
 CREATE INDEX documents_queue_due_date ON documents (due_date, id);
 
