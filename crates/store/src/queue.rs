@@ -301,7 +301,12 @@ fn order_clause(order: QueueOrder, descending: bool) -> String {
         QueueOrder::Number => "d.number",
         // The text key of migration 0011, whose binary order is the amounts' numeric order.
         QueueOrder::Amount => "d.payable_order",
-        QueueOrder::Confidence => MIN_CONFIDENCE,
+        // Ties by q.document_id (the same number as d.id): queue_facts_confidence ends with it,
+        // so the index gives the whole order (with d.id SQLite sorts each run of equal
+        // confidences, thousands of documents, for every page).
+        QueueOrder::Confidence => {
+            return format!(" ORDER BY {MIN_CONFIDENCE} {dir}, q.document_id {dir}");
+        }
     };
     format!(" ORDER BY {key} {dir}, d.id {dir}")
 }
