@@ -10,6 +10,7 @@ const COMMANDS: &[&str] = &[
     "list_documents",
     "review_queue",
     "show_document",
+    "open_document",
     "original_file",
     "journal_draft",
     "explain",

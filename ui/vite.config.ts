@@ -14,7 +14,15 @@ export default defineConfig({
     assetsInlineLimit: 0,
   },
   test: {
-    include: ['src/**/*.test.ts'],
-    environment: 'node',
+    projects: [
+      // Logic and server-rendered components.
+      { extends: true, test: { name: 'node', include: ['src/**/*.test.ts'], exclude: ['src/**/*.dom.test.ts'], environment: 'node' } },
+      // Components mounted in a DOM (happy-dom) with Svelte's browser build: clicks, effects, IPC.
+      {
+        extends: true,
+        resolve: { conditions: ['browser'] },
+        test: { name: 'dom', include: ['src/**/*.dom.test.ts'], environment: 'happy-dom' },
+      },
+    ],
   },
 });

@@ -12,10 +12,10 @@
 use crate::location::WorkspaceLocation;
 use folio_app::{
     AppError, ApprovalStatusView, ApproveOutcome, BulkPreview, CodeLineRequest, CodeReport,
-    CodingChoices, Context, DecisionView, DocumentDetail, DocumentSummary, ErrorCode,
-    ExceptionsReport, ExplainView, GlCallView, GlConnectionView, ImportProgress, ImportRun,
-    JournalView, OutboxView, QueueFilter, QueuePageView, QueueSort, SyncOptions, SyncReport,
-    UserView, Workspace, WorkspaceInfo,
+    CodingChoices, Context, DecisionView, DocumentDetail, DocumentOpenView, DocumentSummary,
+    ErrorCode, ExceptionsReport, ExplainView, GlCallView, GlConnectionView, ImportProgress,
+    ImportRun, JournalView, OutboxView, QueueFilter, QueuePageView, QueueSort, SyncOptions,
+    SyncReport, UserView, Workspace, WorkspaceInfo,
 };
 use folio_app::{OutboxActionView, RateLimitView, Resolution};
 use folio_app::{OverviewView, PullReport, RulePackInfo, RulesDiffReport, RulesTestReport};
@@ -160,6 +160,16 @@ pub async fn show_document(
     id: String,
 ) -> Result<DocumentDetail, AppError> {
     desktop.with(|ws| ws.show_document(&id))
+}
+
+/// The document view's one read: the document, its journal draft and how it is coded (the
+/// coding sources loaded once; see `folio_app::document_view`).
+#[tauri::command]
+pub async fn open_document(
+    desktop: State<'_, Desktop>,
+    id: String,
+) -> Result<DocumentOpenView, AppError> {
+    desktop.with(|ws| ws.open_document(&id))
 }
 
 /// The bytes of a document's original file (a PDF for pdf.js, an XML file), as a raw buffer.

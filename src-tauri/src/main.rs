@@ -2,14 +2,17 @@
 //!
 //! This crate is the only one that depends on Tauri, so the core builds and tests without a
 //! webview. It decides which workspace to open (see `location`), registers the commands (see
-//! `commands`, each a few lines over `folio_app`), and starts the window.
+//! `commands`, each a few lines over `folio_app`) and the file-dialog plugin, sets the webview's
+//! caches for a one-page app (see `webview`), and starts the window.
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 mod commands;
 mod location;
+mod webview;
 
 use location::Invocation;
 use std::process::ExitCode;
+use tauri::Manager;
 
 fn main() -> ExitCode {
     let args = std::env::args_os().skip(1);
@@ -31,13 +34,22 @@ fn main() -> ExitCode {
     };
 
     let result = tauri::Builder::default()
+        // The native file dialog of the Import screen (the capability grants only its `open`).
+        .plugin(tauri_plugin_dialog::init())
         .manage(commands::Desktop::new(location))
+        .setup(|app| {
+            if let Some(window) = app.get_webview_window("main") {
+                webview::tune(&window)?;
+            }
+            Ok(())
+        })
         .invoke_handler(tauri::generate_handler![
             commands::workspace_location,
             commands::workspace_info,
             commands::list_documents,
             commands::review_queue,
             commands::show_document,
+            commands::open_document,
             commands::original_file,
             commands::journal_draft,
             commands::explain,

@@ -19,6 +19,7 @@ pub fn generate() -> Result<BTreeMap<String, String>, String> {
     let result = (|| -> Result<(), ts_rs::ExportError> {
         DocumentSummary::export_all(&cfg)?;
         DocumentDetail::export_all(&cfg)?;
+        crate::document_view::DocumentOpenView::export_all(&cfg)?;
         JournalView::export_all(&cfg)?;
         ImportOutcome::export_all(&cfg)?;
         ImportProgress::export_all(&cfg)?;

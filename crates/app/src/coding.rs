@@ -170,6 +170,11 @@ impl Workspace {
     /// The rule packs in use, described.
     pub fn rules_in_use(&self) -> Result<Vec<RulePackInfo>, AppError> {
         let rules = self.rule_set_in_use()?;
+        self.rules_in_use_with(&rules)
+    }
+
+    /// [`Workspace::rules_in_use`] with the packs parsed already.
+    fn rules_in_use_with(&self, rules: &RuleSet) -> Result<Vec<RulePackInfo>, AppError> {
         Ok(self
             .store
             .rule_packs()?
@@ -426,15 +431,26 @@ impl Workspace {
 
     fn explain_with(&mut self, id: &str, refresh: bool) -> Result<ExplainView, AppError> {
         let id = parse_document_id(id)?;
+        let sources = self.sources(self.rule_set_in_use()?)?;
+        self.explain_with_sources(&sources, id, refresh)
+    }
+
+    /// [`Workspace::explain`] with the coding sources loaded already (the document view loads
+    /// them once for the journal and the explanation).
+    pub(crate) fn explain_with_sources(
+        &mut self,
+        sources: &Sources,
+        id: DocumentId,
+        refresh: bool,
+    ) -> Result<ExplainView, AppError> {
         let stored = self.store.get_document(id)?.ok_or_else(|| not_found(id))?;
         let frozen = stored.row.journal_status.is_some_and(|s| s.is_immutable());
-        let sources = self.sources(self.rule_set_in_use()?)?;
         let problems = if frozen {
             Vec::new()
         } else if refresh && self.may(crate::access::Permission::Code)? {
-            self.refresh_coding(&sources, &stored)?.problems
+            self.refresh_coding(sources, &stored)?.problems
         } else {
-            self.code(&sources, &stored)?.problems
+            self.code(sources, &stored)?.problems
         };
         let stored_rows = self.store.suggestions(id)?;
         let mut by_line: BTreeMap<u32, BTreeMap<Field, Vec<ProposalView>>> = BTreeMap::new();
@@ -514,7 +530,7 @@ impl Workspace {
             document_id: id.to_string(),
             number: document.number.clone(),
             supplier_name: document.supplier.name.clone(),
-            rule_packs: self.rules_in_use()?,
+            rule_packs: self.rules_in_use_with(&sources.rules)?,
             model_version: sources.model_version(),
             lines,
             problems,

@@ -208,6 +208,16 @@ impl Workspace {
     /// it was prepared, never a rebuilt one.
     pub fn journal_draft(&mut self, id: &str) -> Result<JournalView, AppError> {
         let id = parse_document_id(id)?;
+        self.journal_draft_using(id, None)
+    }
+
+    /// [`Workspace::journal_draft`], with the coding sources when the caller loaded them already
+    /// (they are loaded here only when a draft is built).
+    pub(crate) fn journal_draft_using(
+        &mut self,
+        id: DocumentId,
+        sources: Option<&Sources>,
+    ) -> Result<JournalView, AppError> {
         let existing = self.store.journal_for_document(id)?;
         if let Some(existing) = &existing
             && existing.journal.status.is_immutable()
@@ -231,8 +241,13 @@ impl Workspace {
                 }
             };
         }
-        let sources = self.sources(self.rule_set_in_use()?)?;
-        self.journal_draft_with(&sources, id)
+        match sources {
+            Some(sources) => self.journal_draft_with(sources, id),
+            None => {
+                let sources = self.sources(self.rule_set_in_use()?)?;
+                self.journal_draft_with(&sources, id)
+            }
+        }
     }
 
     /// Builds (or rebuilds) the journal draft of every document whose journal is not approved

@@ -9,7 +9,9 @@
 import { invoke } from '@tauri-apps/api/core';
 import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 import { getCurrentWebview } from '@tauri-apps/api/webview';
+import { open as openDialog } from '@tauri-apps/plugin-dialog';
 import type { DocumentDetail } from '../bindings/DocumentDetail';
+import type { DocumentOpenView } from '../bindings/DocumentOpenView';
 import type { DocumentSummary } from '../bindings/DocumentSummary';
 import type { JournalView } from '../bindings/JournalView';
 import type { WorkspaceInfo } from '../bindings/WorkspaceInfo';
@@ -43,6 +45,7 @@ import { toAppError, type IpcError } from './errors';
 
 export type { AppError } from '../bindings/AppError';
 export type { DocumentDetail } from '../bindings/DocumentDetail';
+export type { DocumentOpenView } from '../bindings/DocumentOpenView';
 export type { DocumentSummary } from '../bindings/DocumentSummary';
 export type { JournalView } from '../bindings/JournalView';
 export type { Problem } from '../bindings/Problem';
@@ -122,6 +125,14 @@ export function showDocument(id: string): Promise<DocumentDetail> {
   return call<DocumentDetail>('show_document', { id });
 }
 
+/**
+ * What the document view shows, in one call: the document, its journal draft and how it is coded
+ * (a journal or coding that cannot be made comes back as its error, beside the document).
+ */
+export function openDocument(id: string): Promise<DocumentOpenView> {
+  return call<DocumentOpenView>('open_document', { id });
+}
+
 /** The journal Folio would post for a document, with its balance check and problems. */
 export function journalDraft(id: string): Promise<JournalView> {
   return call<JournalView>('journal_draft', { id });
@@ -168,6 +179,31 @@ export async function importPaths(
     return await call<ImportRun>('import_paths', { paths });
   } finally {
     unlisten();
+  }
+}
+
+/** The extensions Folio imports (folio-app's INVOICE_EXTENSIONS). */
+export const INVOICE_EXTENSIONS = ['xml', 'pdf', 'csv', 'xlsx'];
+
+/**
+ * Asks the person for files (several at once) or folders with the system's file dialog; resolves
+ * to the chosen paths, or to none when the dialog was cancelled.
+ */
+export async function chooseImportPaths(what: 'files' | 'folders'): Promise<string[]> {
+  try {
+    const chosen =
+      what === 'files'
+        ? await openDialog({
+            title: 'Import invoices',
+            multiple: true,
+            directory: false,
+            filters: [{ name: 'Invoices', extensions: INVOICE_EXTENSIONS }],
+          })
+        : await openDialog({ title: 'Import folders of invoices', multiple: true, directory: true });
+    if (chosen === null) return [];
+    return Array.isArray(chosen) ? chosen : [chosen];
+  } catch (error) {
+    throw toAppError(error) satisfies IpcError;
   }
 }
 
