@@ -5,7 +5,7 @@
  * e2e spec is. Writes its report as JSON to FOLIO_BENCH_REPORT.
  */
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { $, browser, expect } from '@wdio/globals';
 
@@ -83,7 +83,22 @@ async function timeQueue(act: string): Promise<number> {
   }, act);
 }
 
-/** The resident memory (MiB) of the app: every folio-desktop process and its descendants. */
+/** RssAnon / RssFile / RssShmem of a process, in kB, from /proc/PID/status. */
+function rssParts(pid: number): { anon: number; file: number; shmem: number } | null {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0);
+    return { anon: kb('RssAnon'), file: kb('RssFile'), shmem: kb('RssShmem') };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The resident memory (MiB) of the app: every folio-desktop process and its descendants, each
+ * also split into anonymous memory (heaps, JS, caches, software-GL buffers) and file-backed pages
+ * (mapped libraries: WebKit, Mesa's llvmpipe, ICU; shared with other processes that map them).
+ */
 function appRss(): { mib: number; processes: string[] } {
   const out = execFileSync('ps', ['-eo', 'pid=,ppid=,rss=,comm='], { encoding: 'utf8' });
   const rows = out
@@ -99,7 +114,15 @@ function appRss(): { mib: number; processes: string[] } {
     for (const r of rows) if (!mine.has(r.pid) && mine.has(r.ppid)) (mine.add(r.pid), (grew = true));
   }
   const chosen = rows.filter((r) => mine.has(r.pid));
-  return { mib: chosen.reduce((s, r) => s + r.rss, 0) / 1024, processes: chosen.map((r) => `${r.comm} ${Math.round(r.rss / 1024)} MiB`) };
+  const mib = (kb: number) => Math.round(kb / 1024);
+  return {
+    mib: chosen.reduce((s, r) => s + r.rss, 0) / 1024,
+    processes: chosen.map((r) => {
+      const parts = rssParts(r.pid);
+      const split = parts ? ` (anon ${mib(parts.anon)}, file ${mib(parts.file)}, shmem ${mib(parts.shmem)})` : '';
+      return `${r.comm} ${mib(r.rss)} MiB${split}`;
+    }),
+  };
 }
 
 describe('Folio desktop on 100,000 documents', () => {

@@ -1,6 +1,8 @@
 /**
  * Acceptance test of the Folio window: the reviewer's whole day on the demo workspace, in a real
- * window. Import sample invoices (with one file twice and one that is not an invoice) → find the
+ * window. Import sample invoices (with one file twice, one that is not an invoice, and a Factur-X
+ * PDF written by fixtures/facturx.ts) → open the PDF and see it rendered by pdf.js beside its
+ * coding → find the
  * new document in the review queue → open it → correct a suggestion and read the explanation →
  * approve → sync to the workspace's ledger file → the document shows as posted, and the ledger
  * file holds its reference. A screenshot of each screen goes to FOLIO_SCREENSHOT_DIR.
@@ -8,11 +10,12 @@
  * Amounts are compared as the strings the window shows (the UI formats decimal strings exactly,
  * never through a float), so equal strings mean equal amounts.
  */
-import { copyFileSync, mkdtempSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { $, $$, browser, expect } from '@wdio/globals';
+import { facturXPdf, type FacturX } from '../fixtures/facturx.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..', '..', '..');
@@ -32,9 +35,22 @@ async function blur(): Promise<void> {
   await browser.execute(() => (document.activeElement as HTMLElement | null)?.blur());
 }
 
+/** The Factur-X invoice of the PDF step (its number is new to the demo workspace). */
+const pdfInvoice: FacturX = {
+  number: 'FX-E2E-4711',
+  issueDate: '20250605',
+  dueDate: '20250705',
+  supplier: { name: 'Druckhaus Weber GmbH', vatId: 'DE136695976', street: 'Am Hafen 3', postcode: '20457', city: 'Hamburg' },
+  buyer: { name: 'Folio Demo GmbH', vatId: 'DE811907980' },
+  description: 'Printing of 500 product brochures',
+  net: '400.00',
+  vat: '76.00',
+  payable: '476.00',
+};
+
 /**
  * A folder with four sample invoices the demo does not have, one of them twice, an order (not an
- * invoice), and one of the rule pack's samples.
+ * invoice), one of the rule pack's samples, and a Factur-X PDF.
  */
 function sampleFolder(): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'folio-e2e-import-'));
@@ -44,11 +60,13 @@ function sampleFolder(): string {
   }
   copyFileSync(path.join(fixtures, 'ubl-invoice.xml'), path.join(dir, 'ubl-invoice-copy.xml'));
   copyFileSync(path.join(repo, 'rules', 'default', 'samples', 'rheinwerk-rent-ubl.xml'), path.join(dir, 'rheinwerk-rent-ubl.xml'));
+  writeFileSync(path.join(dir, 'weber-facturx.pdf'), facturXPdf(pdfInvoice));
   return dir;
 }
 
 let documentId = '';
 let documentNumber = '';
+let pdfDocumentId = '';
 
 describe('Folio reviewer workflow', () => {
   it('shows the review queue of the workspace', async () => {
@@ -81,21 +99,59 @@ describe('Folio reviewer workflow', () => {
     await $('[data-testid="import-start"]').click();
     await $('[data-testid="import-summary"]').waitForDisplayed({ timeout: 60_000 });
     const statuses = await $$('[data-testid="import-outcome"]').map((row) => row.getAttribute('data-status'));
-    expect(statuses.length).toBe(7);
-    // The four fixtures are new; their copy is already imported by then; the rule pack's sample
-    // is new or already there, depending on whether the demo generated the same bytes.
-    expect(statuses.filter((s) => s === 'imported' || s === 'duplicate').length).toBeGreaterThanOrEqual(4);
+    expect(statuses.length).toBe(8);
+    // The four fixtures and the PDF are new; their copy is already imported by then; the rule
+    // pack's sample is new or already there, depending on whether the demo generated the same bytes.
+    expect(statuses.filter((s) => s === 'imported' || s === 'duplicate').length).toBeGreaterThanOrEqual(5);
     expect(statuses.filter((s) => s === 'already_imported').length).toBeGreaterThanOrEqual(1);
-    expect(statuses.filter((s) => s !== 'rejected').length).toBe(6);
+    expect(statuses.filter((s) => s !== 'rejected').length).toBe(7);
     expect(statuses.filter((s) => s === 'rejected').length).toBe(1);
     // The UBL invoice is the one reviewed below.
     const rent = $('[data-testid="import-outcome"][data-path$="/ubl-invoice.xml"]');
     documentId = (await rent.getAttribute('data-document-id')) ?? '';
     documentNumber = (await rent.getAttribute('data-number')) ?? '';
     expect(documentId).toMatch(/^DOC-\d+$/);
+    // The Factur-X PDF is a whole document: its embedded XML gave the number.
+    const pdf = $('[data-testid="import-outcome"][data-path$="/weber-facturx.pdf"]');
+    expect(['imported', 'duplicate']).toContain(await pdf.getAttribute('data-status'));
+    expect(await pdf.getAttribute('data-number')).toBe(pdfInvoice.number);
+    pdfDocumentId = (await pdf.getAttribute('data-document-id')) ?? '';
+    expect(pdfDocumentId).toMatch(/^DOC-\d+$/);
     const progress = $('[data-testid="import-progress"]');
     expect(await progress.getAttribute('value')).toBe(await progress.getAttribute('max'));
     await shoot('03-import.png');
+  });
+
+  it('shows the PDF original rendered by pdf.js beside its coding', async () => {
+    await $('[data-testid="nav-queue"]').click();
+    await $('[data-testid="queue-search"]').setValue(pdfInvoice.number);
+    const row = $(`[data-testid="queue-row"][data-document-id="${pdfDocumentId}"]`);
+    await row.waitForDisplayed({ timeoutMsg: `searching for ${pdfInvoice.number} did not find ${pdfDocumentId}` });
+    await row.doubleClick();
+    const view = $('[data-testid="document-view"]');
+    await expect(view).toHaveAttribute('data-document-id', pdfDocumentId);
+    const pdf = $('[data-testid="pdf-view"]');
+    await browser.waitUntil(async () => (await pdf.getAttribute('data-rendered')) === 'true', {
+      timeout: 60_000,
+      timeoutMsg: 'pdf.js did not finish drawing the PDF',
+    });
+    expect(await pdf.getAttribute('data-pages')).toBe('1');
+    // The page was drawn: dark pixels of its text on the white page (a blank canvas has none).
+    const ink = await browser.execute(() => {
+      const canvas = document.querySelector('[data-testid="pdf-page"]') as HTMLCanvasElement;
+      const { data } = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height);
+      let dark = 0;
+      for (let i = 0; i < data.length; i += 4) if (data[i]! < 96 && data[i + 1]! < 96 && data[i + 2]! < 96 && data[i + 3]! > 0) dark++;
+      return { dark, pixels: data.length / 4 };
+    });
+    expect(ink.dark).toBeGreaterThan(1000);
+    expect(ink.dark).toBeLessThan(ink.pixels / 2);
+    // Beside it, the coding of the invoice the PDF carries.
+    await $('[data-testid="coding-grid"]').waitForDisplayed({ timeout: 30_000 });
+    await expect(view).toHaveAttribute('data-loaded-id', pdfDocumentId);
+    expect(await $('#coding-heading').isDisplayed()).toBe(true);
+    await shoot('03b-pdf-document.png');
+    await $('[data-testid="back-to-queue"]').click();
   });
 
   it('finds the new invoice in the queue and opens it with the keyboard', async () => {
