@@ -168,14 +168,17 @@ const MIN_CONFIDENCE: &str = "q.min_confidence";
 /// The counts of the last few filters (WHERE clause and parameters → count) and the database
 /// state they were counted in; a different state forgets them all.
 #[derive(Debug, Default)]
-pub(crate) struct CountMemo(std::cell::RefCell<((i64, i64), Vec<(String, i64)>)>);
+pub(crate) struct CountMemo(std::cell::RefCell<(DatabaseState, Vec<(String, i64)>)>);
+
+/// This connection's `total_changes()` and the database's `PRAGMA data_version`.
+type DatabaseState = (i64, i64);
 
 /// How many filters' counts are remembered (a person toggles between a few).
 const REMEMBERED_COUNTS: usize = 8;
 
 /// The state of the database as this connection sees it: its own changes and other
 /// connections' commits.
-fn database_state(conn: &Connection) -> rusqlite::Result<(i64, i64)> {
+fn database_state(conn: &Connection) -> rusqlite::Result<DatabaseState> {
     let changes: i64 = conn.query_row("SELECT total_changes()", [], |r| r.get(0))?;
     let version: i64 = conn.query_row("PRAGMA data_version", [], |r| r.get(0))?;
     Ok((changes, version))
