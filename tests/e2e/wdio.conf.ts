@@ -36,6 +36,10 @@ const nativeDriver = process.env.WEBKIT_WEBDRIVER ?? '/usr/bin/WebKitWebDriver';
 // one makes WebKitWebDriver's takeScreenshot hang forever (seen on Debian 12 under Xvfb).
 process.env.LIBGL_ALWAYS_SOFTWARE ??= '1';
 process.env.NO_AT_BRIDGE ??= '1';
+// Without a GPU the app turns WebKit's compositing off (src-tauri/src/webview.rs: less memory,
+// faster paints), and without compositing takeScreenshot hangs as above: the e2e test keeps
+// compositing on. The benchmark takes no screenshots and measures the app as it runs.
+if (!process.env.FOLIO_BENCH_REPORT) process.env.FOLIO_KEEP_COMPOSITING ??= '1';
 
 const require = createRequire(import.meta.url);
 let tauriDriver: ChildProcess | undefined;
