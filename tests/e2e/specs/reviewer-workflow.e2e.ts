@@ -125,9 +125,15 @@ describe('Folio reviewer workflow', () => {
   it('shows the PDF original rendered by pdf.js beside its coding', async () => {
     await $('[data-testid="nav-queue"]').click();
     await $('[data-testid="queue-search"]').setValue(pdfInvoice.number);
-    const row = $(`[data-testid="queue-row"][data-document-id="${pdfDocumentId}"]`);
-    await row.waitForDisplayed({ timeoutMsg: `searching for ${pdfInvoice.number} did not find ${pdfDocumentId}` });
-    await row.doubleClick();
+    // (The search is debounced: wait for its one match, not for the row the unfiltered list had.)
+    await browser.waitUntil(
+      async () =>
+        (await $('[data-testid="queue-total"]').getAttribute('data-ready')) === 'true' &&
+        (await $('[data-testid="queue-total"]').getAttribute('data-total')) === '1' &&
+        (await $$(`[data-testid="queue-row"][data-document-id="${pdfDocumentId}"]`).length) === 1,
+      { timeoutMsg: `searching for ${pdfInvoice.number} did not find ${pdfDocumentId}` },
+    );
+    await $(`[data-testid="queue-row"][data-document-id="${pdfDocumentId}"]`).doubleClick();
     const view = $('[data-testid="document-view"]');
     await expect(view).toHaveAttribute('data-document-id', pdfDocumentId);
     const pdf = $('[data-testid="pdf-view"]');
