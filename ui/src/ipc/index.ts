@@ -67,6 +67,7 @@ export type { QueueFilter } from '../bindings/QueueFilter';
 export type { QueuePageView } from '../bindings/QueuePageView';
 export type { QueueSort } from '../bindings/QueueSort';
 export type { SyncReport } from '../bindings/SyncReport';
+export type { RateLimitView } from '../bindings/RateLimitView';
 export type { QueueRowView } from '../bindings/QueueRowView';
 export type { LineExplanation } from '../bindings/LineExplanation';
 export type { FieldExplanation } from '../bindings/FieldExplanation';

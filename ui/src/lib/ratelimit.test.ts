@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import type { RateLimitView } from '../bindings/RateLimitView';
+import { rateLimitText, rateLimitTight } from './ratelimit';
+
+function limits(extra: Partial<RateLimitView> = {}): RateLimitView {
+  return {
+    api: 'xero',
+    tenant: 'Demo GmbH',
+    minute_used: 12,
+    minute_limit: 60,
+    day_used: 130,
+    day_limit: 5000,
+    in_flight: 1,
+    concurrent_limit: 5,
+    api_minute_remaining: null,
+    api_day_remaining: null,
+    last_problem: null,
+    paused_ms: 0,
+    ...extra,
+  };
+}
+
+describe('rate limits in the sync monitor', () => {
+  it('says what is used against each limit', () => {
+    expect(rateLimitText(limits())).toBe(
+      'xero limits for Demo GmbH: 12/60 calls this minute · 130/5000 today · 1/5 in progress.',
+    );
+  });
+
+  it("adds what the API said is left and a pause after a 429", () => {
+    const text = rateLimitText(
+      limits({ api_minute_remaining: 0, api_day_remaining: 4870, paused_ms: 41_200, last_problem: 'minute' }),
+    );
+    expect(text).toContain('xero says 0 this minute, 4870 today left');
+    expect(text).toContain('Paused 42 s: xero asked to wait (minute limit).');
+  });
+
+  it('names the last limit hit once the pause is over', () => {
+    expect(rateLimitText(limits({ last_problem: 'day' }))).toContain('Last limit hit: day.');
+  });
+
+  it('is tight at 90 % of a limit or while paused', () => {
+    const cases: [Partial<RateLimitView>, boolean][] = [
+      [{}, false],
+      [{ minute_used: 54 }, true],
+      [{ minute_used: 53 }, false],
+      [{ day_used: 4500 }, true],
+      [{ paused_ms: 1 }, true],
+    ];
+    for (const [extra, tight] of cases) expect(rateLimitTight(limits(extra))).toBe(tight);
+  });
+});
