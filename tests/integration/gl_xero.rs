@@ -210,6 +210,31 @@ fn xero_refusals_map_to_lines_and_lost_answers_are_found_by_reference() {
         let outcome = c.post(vec![lost.clone()]).await;
         assert!(outcome[0].1.is_ok(), "{outcome:?}");
         assert_eq!(sim.ref_counts().get(lost.reference.as_str()), Some(&1));
+
+        // Refused by Xero alone (its key = the reference is now taken), corrected, sent again
+        // under the same reference: booked once, under a key that also names the content.
+        let fresh = connector(
+            &sim.base,
+            &sim.base,
+            vault.clone(),
+            Limits::default(),
+            Duration::from_secs(5),
+        );
+        let mut warm = folio_tests::gl_support::outgoing("XERO2", 6);
+        warm.journal.lines[1].account = "4990".into();
+        assert!(fresh.post(vec![warm]).await[0].1.is_ok());
+        sim.archive_account("4990");
+        let mut corrected = folio_tests::gl_support::outgoing("XERO2", 7);
+        corrected.journal.lines[1].account = "4990".into();
+        let refused = fresh.post(vec![corrected.clone()]).await;
+        assert!(
+            matches!(&refused[0].1, Err(GlError::Permanent { field: Some(f), .. }) if f == "lines[1].account"),
+            "{refused:?}"
+        );
+        corrected.journal.lines[1].account = "4930".into();
+        let outcome = fresh.post(vec![corrected.clone()]).await;
+        assert!(outcome[0].1.is_ok(), "{outcome:?}");
+        assert_eq!(sim.ref_counts().get(corrected.reference.as_str()), Some(&1));
         assert_conforming(&sim);
 
         // The documented Idempotency-Key behaviour, asked of the simulator directly: the same

@@ -21,7 +21,10 @@
 //!    reference when the request carries one journal, and for a batch a key derived from all its
 //!    references: a request repeated after a lost answer is answered by Xero from its record
 //!    instead of booking again, and a journal that goes out again in another batch was looked up
-//!    first (step 2). Status is `DRAFT` or `POSTED` per the connection's setting. Tax is carried
+//!    first (step 2). A journal corrected after Xero refused it goes out again under its
+//!    reference with another body; Xero refuses the reused key, and the request is repeated
+//!    with a key that also names the content (safe: the look-up found nothing). Status is
+//!    `DRAFT` or `POSTED` per the connection's setting. Tax is carried
 //!    on its own journal lines (Folio's journals have explicit VAT lines), so the journal is
 //!    `NoTax` and each line's `TaxType` says how Xero reports it.
 //! 4. **Rate limits kept on the client**, per tenant and shared by every connector of this
@@ -695,6 +698,17 @@ pub fn idempotency_key(batch: &[&Outgoing]) -> String {
     }
 }
 
+/// Whether a 400 refuses the `Idempotency-Key` itself (used before for another request), not
+/// the journals.
+fn key_conflict(body: &[u8]) -> bool {
+    serde_json::from_slice::<ApiException>(body).is_ok_and(|e| {
+        e.elements.is_empty()
+            && e.message
+                .as_deref()
+                .is_some_and(|m| m.to_ascii_lowercase().contains("idempotency"))
+    })
+}
+
 /// The body of one journal.
 fn journal_request(out: &Outgoing, post_as: PostAs) -> Result<JournalRequest, GlError> {
     let lines = out
@@ -1185,15 +1199,29 @@ impl Inner {
         let json = serde_json::to_string(&body)
             .map_err(|e| GlError::permanent(format!("cannot write the journals: {e}"), None))?;
         let key = idempotency_key(to_send);
-        let answer = self
-            .call(
+        let put = |key: String, json: String| async move {
+            self.call(
                 "post",
                 reqwest::Method::PUT,
                 "/ManualJournals",
                 &[("summarizeErrors", "false".to_owned())],
                 Some((&key, json)),
             )
-            .await?;
+            .await
+        };
+        let mut answer = put(key.clone(), json.clone()).await?;
+        if answer.status == reqwest::StatusCode::BAD_REQUEST && key_conflict(&answer.body) {
+            // Xero keeps the key of a request it refused: a journal corrected after a refusal
+            // goes out again under the same reference, with another body. The look-up just
+            // before found nothing under the reference, so nothing was booked with that key;
+            // a key that also names the content is then safe, and stable for this content.
+            let digest: String = Sha256::digest(json.as_bytes())
+                .iter()
+                .take(8)
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            answer = put(format!("{key}~{digest}"), json).await?;
+        }
         let mut results = BTreeMap::new();
         if answer.status == reqwest::StatusCode::BAD_REQUEST {
             // A ValidationException for the request: each element with its errors, in order.
