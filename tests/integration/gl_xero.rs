@@ -612,7 +612,7 @@ fn xero_sign_in_keeps_tokens_in_the_keychain_and_sync_survives_sigkill() {
         },
     ));
     // A cloud API's round trip, so that a sync takes long enough to be killed in the middle.
-    sim.set_latency(Duration::from_millis(15));
+    sim.set_latency(Duration::from_millis(25));
     let (ws_dir, queued) = eur_workspace(scratch.path(), 300);
     let folio = folio_bin();
     let mut output = String::new();
@@ -646,6 +646,13 @@ fn xero_sign_in_keeps_tokens_in_the_keychain_and_sync_survives_sigkill() {
     let mut url = String::new();
     stdout.read_line(&mut url).unwrap();
     let url = url.trim().to_owned();
+    if url.is_empty() {
+        let out = child.wait_with_output().unwrap();
+        panic!(
+            "folio gl connect xero printed no URL: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
     assert!(
         url.starts_with(&format!("{}/identity/connect/authorize?", sim.base)),
         "{url}"
