@@ -760,3 +760,58 @@ fn xero_sign_in_keeps_tokens_in_the_keychain_and_sync_survives_sigkill() {
     let keyrings = scratch.path().join("keyring/data/keyrings");
     assert!(keyrings.is_dir(), "gnome-keyring kept no keyring");
 }
+
+#[test]
+fn folio_gl_connect_xero_says_what_it_needs() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("ws");
+    assert!(folio_tests::folio(&ws, &["init"]).status.success());
+    let cases: [(&[&str], &str); 4] = [
+        (&["gl", "connect", "xero"], "--client-id"),
+        (
+            &[
+                "gl",
+                "connect",
+                "xero",
+                "--client-id",
+                "X",
+                "--post-as",
+                "final",
+            ],
+            "draft or posted",
+        ),
+        (
+            &[
+                "gl",
+                "connect",
+                "xero",
+                "--client-id",
+                "X",
+                "--url",
+                "http://api.example",
+            ],
+            "https://",
+        ),
+        (
+            &[
+                "gl",
+                "connect",
+                "xero",
+                "--client-id",
+                "X",
+                "--secret-stdin",
+            ],
+            "signs in through the browser",
+        ),
+    ];
+    for (args, expected) in cases {
+        let out = folio_tests::folio(&ws, args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+    }
+    // Nothing was connected: the workspace still posts to its ledger file.
+    let ws = Workspace::open(&ws).unwrap();
+    assert_eq!(ws.gl_connection_view().unwrap().kind, "ledger-file");
+    assert_eq!(ws.gl_rate_limits().unwrap(), None);
+}
