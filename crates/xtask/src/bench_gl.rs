@@ -484,6 +484,19 @@ fn hledger_web_rows(bin: &Path, out: &Path, opened: &Path) -> Result<Vec<Row>> {
 /// batched ledger-file run that opens the accounts); `tryton` just Tryton's rows (see
 /// `bench_tryton`); anything else, everything.
 pub fn run(only: Option<&str>) -> Result<()> {
+    if only == Some("xero") {
+        let rows = crate::bench_xero::rows()?;
+        print_rows(&rows);
+        let out = target_dir().join("bench-gl");
+        std::fs::create_dir_all(&out)?;
+        let path = out.join("report-xero.json");
+        std::fs::write(
+            &path,
+            serde_json::to_string_pretty(&serde_json::json!({ "rows": rows }))?,
+        )?;
+        println!("report: {}", path.display());
+        return Ok(());
+    }
     if only == Some("tryton") {
         let rows = crate::bench_tryton::rows()?;
         print_rows(&rows);

@@ -14,6 +14,7 @@ mod bench_export;
 mod bench_gl;
 mod bench_import;
 mod bench_tryton;
+mod bench_xero;
 mod desktop;
 mod gl_tools;
 
@@ -43,7 +44,7 @@ fn main() -> Result<()> {
         }
         _ => {
             eprintln!(
-                "usage: cargo xtask test | run | bindings | e2e | bench coding | import | gl [tryton|hledger-web|fava|fava-rate] | export | desktop [--release]"
+                "usage: cargo xtask test | run | bindings | e2e | bench coding | import | gl [tryton|xero|hledger-web|fava|fava-rate] | export | desktop [--release]"
             );
             std::process::exit(2);
         }
