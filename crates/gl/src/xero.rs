@@ -1521,7 +1521,8 @@ impl Connector for Xero {
             drafts: true,
             server_idempotency: true,
             lookup_by_reference: true,
-            attachments: true,
+            // Xero takes attachments on manual journals, but Folio does not upload them yet.
+            attachments: false,
             reads_accounts: true,
             reads_dimensions: true,
             max_batch: MAX_BATCH,
