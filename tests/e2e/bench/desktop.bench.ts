@@ -94,12 +94,21 @@ function rssParts(pid: number): { anon: number; file: number; shmem: number } | 
   }
 }
 
+/** The proportional set size (kB) of a process: shared pages divided among their sharers. */
+function pss(pid: number): number {
+  try {
+    return Number(/^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
+}
+
 /**
  * The resident memory (MiB) of the app: every folio-desktop process and its descendants, each
  * also split into anonymous memory (heaps, JS, caches, software-GL buffers) and file-backed pages
  * (mapped libraries: WebKit, Mesa's llvmpipe, ICU; shared with other processes that map them).
  */
-function appRss(): { mib: number; processes: string[] } {
+function appRss(): { mib: number; pssMib: number; processes: string[] } {
   const out = execFileSync('ps', ['-eo', 'pid=,ppid=,rss=,comm='], { encoding: 'utf8' });
   const rows = out
     .trim()
@@ -117,6 +126,9 @@ function appRss(): { mib: number; processes: string[] } {
   const mib = (kb: number) => Math.round(kb / 1024);
   return {
     mib: chosen.reduce((s, r) => s + r.rss, 0) / 1024,
+    // The same processes counted with shared library pages split among the processes that map
+    // them (RSS counts WebKit's libraries once per process).
+    pssMib: chosen.reduce((s, r) => s + pss(r.pid), 0) / 1024,
     processes: chosen.map((r) => {
       const parts = rssParts(r.pid);
       const split = parts ? ` (anon ${mib(parts.anon)}, file ${mib(parts.file)}, shmem ${mib(parts.shmem)})` : '';
@@ -213,6 +225,7 @@ describe('Folio desktop on 100,000 documents', () => {
     report.load_average_at_end = load();
     const rss = appRss();
     report.rss_mib = Math.round(rss.mib);
+    report.pss_mib = Math.round(rss.pssMib);
     report.rss_processes = rss.processes;
     const out = process.env.FOLIO_BENCH_REPORT;
     if (out) writeFileSync(out, JSON.stringify(report, null, 2) + '\n');
