@@ -619,7 +619,16 @@ impl Workspace {
 
     /// The connection as shown to the user (never the secret).
     pub fn gl_connection_view(&self) -> Result<GlConnectionView, AppError> {
-        Ok(self.gl_connection()?.view())
+        let connection = self.gl_connection()?;
+        let mut view = connection.view();
+        // Business Central's sign-in is kept beside the connection: its company is the tenant.
+        if connection.kind == ConnectorKind::BusinessCentral.as_str()
+            && let Some(settings) = self.business_central_settings()?
+        {
+            view.has_secret = true;
+            view.tenant = settings.company_name;
+        }
+        Ok(view)
     }
 }
 

@@ -351,9 +351,9 @@ pub fn run(workspace: &mut Workspace, args: GlArgs) -> Result<ExitCode, AppError
             if json {
                 print_json(&view);
             } else {
-                let company = workspace
-                    .business_central_settings()?
-                    .and_then(|s| s.company_name)
+                let company = view
+                    .tenant
+                    .as_deref()
                     .map(|n| format!(" (company {n})"))
                     .unwrap_or_default();
                 println!(
