@@ -39,6 +39,8 @@ const COMMANDS: &[&str] = &[
     "gl_pull",
     "outbox_retry",
     "outbox_resolve",
+    "gl_connect_xero",
+    "gl_rate_limits",
 ];
 
 fn main() {
