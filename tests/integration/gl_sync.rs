@@ -502,3 +502,128 @@ fn sync_killed_thirty_times_still_posts_every_journal_once() {
     assert_eq!(bean_check(&bin, &ledger), "");
     assert_exactly_once(&ws_dir, &ref_counts(&ledger), queued);
 }
+
+/// Waits until `done` holds for the outbox of `ws` (polling), at most `limit`.
+fn wait_for_outbox(
+    ws: &Path,
+    limit: Duration,
+    done: impl Fn(&[(String, String, Option<String>)]) -> bool,
+) -> bool {
+    let started = Instant::now();
+    while started.elapsed() < limit {
+        if done(&outbox(ws)) {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    false
+}
+
+#[test]
+fn a_second_sync_and_a_look_up_wait_for_the_sync_lease_and_post_nothing_twice() {
+    let test = "a_second_sync_and_a_look_up_wait_for_the_sync_lease_and_post_nothing_twice";
+    if !hledger_tools(test) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (ws_dir, queued) = workspace_with_queued_journals(dir.path(), 34);
+    assert_eq!(queued, 60);
+    let journal = dir.path().join("main.journal");
+    let accounts = folio_app::demo::demo_master_data(today()).accounts;
+    std::fs::write(&journal, hledger_journal("Folio sync lease test", &accounts)).unwrap();
+    let server = HledgerWebServer::start(&journal);
+    let rt = proxy_runtime();
+    // A slow GL: every answer held back, so that one batch of 60 (one add each, in turn)
+    // takes longer than the settle time (12 s) after which a look-up may call a journal
+    // marked `sending` missing.
+    let proxy = rt
+        .block_on(FaultProxy::start(
+            format!("127.0.0.1:{}", server.port).parse().unwrap(),
+            Schedule {
+                faults: vec![(Fault::Slow(Duration::from_millis(300)), 1000)],
+                seed: 1,
+            },
+        ))
+        .unwrap();
+    let connect = folio(
+        &ws_dir,
+        &["gl", "connect", "hledger-web", "--url", &proxy.url()],
+    );
+    assert!(
+        connect.status.success(),
+        "{}",
+        String::from_utf8_lossy(&connect.stderr)
+    );
+    let spawn_sync = |extra: &[&str]| {
+        Command::new(folio_bin())
+            .arg("--workspace")
+            .arg(&ws_dir)
+            .args(["sync", "--once", "--json", "--max-wait", "90"])
+            .args(extra)
+            .env_remove("FOLIO_WORKSPACE")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    // The first sync marks all 60 `sending` and adds them one request at a time.
+    let first = spawn_sync(&["--batch", "100", "--concurrency", "1"]);
+    let first_pid = first.id();
+    assert!(
+        wait_for_outbox(&ws_dir, Duration::from_secs(30), |o| o
+            .iter()
+            .all(|e| e.1 != "queued")),
+        "the first sync never marked the journals: {:?}",
+        outbox(&ws_dir)
+    );
+    let marked = Instant::now();
+    // Past the settle time, the journals it has not reached yet look missing from the GL.
+    std::thread::sleep(Duration::from_secs(13));
+    let waiting: Vec<String> = outbox(&ws_dir)
+        .into_iter()
+        .filter(|e| e.1 == "sending")
+        .map(|e| e.0)
+        .collect();
+    assert!(
+        !waiting.is_empty(),
+        "the first sync sent all 60 within {:.1} s; the GL must be slower for this test to mean \
+         anything",
+        marked.elapsed().as_secs_f64()
+    );
+    // A person's look-up of the last one, not sent yet: refused while the first sync runs.
+    let last = waiting.last().unwrap();
+    let look_up = folio(&ws_dir, &["gl", "resolve", last, "--lookup", "--json"]);
+    let err = String::from_utf8_lossy(&look_up.stderr).into_owned();
+    assert!(!look_up.status.success(), "{}", stdout(&look_up));
+    assert!(stdout(&look_up).contains("\"SYNC_BUSY\""), "{}", stdout(&look_up));
+    assert!(
+        err.contains(&format!("a sync is already running (pid {first_pid})")),
+        "{err}"
+    );
+    // A second sync (the desktop's Sync now, a terminal's `folio sync`) waits for the first.
+    let second = spawn_sync(&[]);
+    let first = first.wait_with_output().unwrap();
+
+    let second = second.wait_with_output().unwrap();
+    for (name, run) in [("first", &first), ("second", &second)] {
+        assert!(
+            run.status.success(),
+            "the {name} sync: {}{}",
+            stdout(run),
+            String::from_utf8_lossy(&run.stderr)
+        );
+    }
+    let report: serde_json::Value = serde_json::from_slice(&second.stdout).unwrap();
+    assert_eq!(report["posted"], 0, "{report}");
+    let counts = hledger_ref_counts(&journal);
+    let duplicates: usize = counts.values().map(|n| n.saturating_sub(1)).sum();
+    eprintln!(
+        "attempted 60, posted {}, duplicates {duplicates}, lost {}; the first sync's batch took \
+         {:.1} s",
+        counts.len(),
+        60 - counts.len().min(60),
+        marked.elapsed().as_secs_f64()
+    );
+    assert_eq!(hledger_check(&journal), "");
+    assert_exactly_once(&ws_dir, &counts, 60);
+}

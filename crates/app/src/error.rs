@@ -54,6 +54,9 @@ pub enum ErrorCode {
     /// The outbox entry is not in a state the action applies to (posted, rejected, being sent,
     /// or the GL holds it under another id); the message says what it is and what to do.
     OutboxConflict,
+    /// Another process (a `folio sync`, the desktop) holds the workspace's sync lease: it is
+    /// sending or looking journals up. The message names its process id.
+    SyncBusy,
 }
 
 impl ErrorCode {
@@ -78,6 +81,7 @@ impl ErrorCode {
             ErrorCode::GlSignInRequired => "GL_SIGN_IN_REQUIRED",
             ErrorCode::OutboxNotFound => "OUTBOX_NOT_FOUND",
             ErrorCode::OutboxConflict => "OUTBOX_CONFLICT",
+            ErrorCode::SyncBusy => "SYNC_BUSY",
         }
     }
 

@@ -43,6 +43,7 @@ pub mod rules;
 pub mod settings;
 pub mod sync;
 pub mod sync_actions;
+pub mod sync_lease;
 pub mod workspace;
 
 pub use api::{ApiStatusView, JournalSyncView};

@@ -17,6 +17,10 @@
 //!    reviewer), unknown (looked up in the next round), or retry at a time from exponential
 //!    backoff with jitter (from the random source passed in) or the GL's `Retry-After`.
 //!
+//! Each round (look-ups and sends) holds the workspace's sync lease ([`crate::sync_lease`]): a
+//! worker in another process, or a person's look-up, waits for it, so none of them can take a
+//! journal this round has marked `sending` but not sent yet for one that is missing from the GL.
+//!
 //! A circuit breaker stops sending while the GL is unreachable and probes it again after a
 //! pause that grows to a few seconds, so a GL that comes back is noticed quickly without a
 //! stream of doomed requests while it is away. Every API call lands in the integration monitor.
@@ -29,6 +33,7 @@
 use crate::dto_gl::{OutboxView, SyncReport};
 use crate::error::{AppError, ErrorCode};
 use crate::gl::postable_problems;
+use crate::sync_lease::SyncLease;
 use crate::workspace::Workspace;
 use chrono::{DateTime, Utc};
 use folio_gl::retry::{Backoff, CircuitBreaker};
@@ -414,6 +419,25 @@ impl Worker<'_> {
         ))
     }
 
+    /// Waits for the workspace's sync lease (another process may be sending or looking up);
+    /// with `once`, up to the run's `max_wait`, then [`ErrorCode::SyncBusy`].
+    async fn take_lease(&mut self) -> Result<SyncLease, AppError> {
+        loop {
+            match SyncLease::try_acquire(self.ws.path())? {
+                Ok(lease) => return Ok(lease),
+                Err(holder) if self.options.once && self.elapsed() >= self.options.max_wait => {
+                    return Err(crate::sync_lease::busy(
+                        &holder,
+                        self.elapsed(),
+                        "it is sending the outbox; run `folio sync --once` again when it has \
+                         finished if anything is left",
+                    ));
+                }
+                Err(_) => tokio::time::sleep(crate::sync_lease::poll()).await,
+            }
+        }
+    }
+
     async fn run(mut self) -> Result<SyncReport, AppError> {
         loop {
             let out_of_time = self.options.once && self.elapsed() >= self.options.max_wait;
@@ -424,7 +448,11 @@ impl Worker<'_> {
                 tokio::time::sleep(wait.min(self.options.poll)).await;
                 continue;
             }
+            // The round's look-ups and sends happen under the workspace's sync lease; the
+            // waits between rounds do not hold it.
+            let lease = self.take_lease().await?;
             if !self.resolve_doubts().await? {
+                drop(lease);
                 if self.sign_in_again.is_some() {
                     break;
                 }
@@ -433,7 +461,9 @@ impl Worker<'_> {
                 tokio::time::sleep(pause).await;
                 continue;
             }
-            if self.send_due().await? {
+            let sent = self.send_due().await?;
+            drop(lease);
+            if sent {
                 continue;
             }
             // Nothing due now: stop, or wait for the next retry or a new approval.

@@ -21,6 +21,10 @@
 //!   and queued under a new reference). Retrying or resolving it is refused with that advice:
 //!   sending the same journal again would be refused again.
 //!
+//! A look-up holds the workspace's sync lease ([`crate::sync_lease`]) while it asks and records:
+//! when a sync in another process holds it for longer than a moment (it may be sending the very
+//! journal), the look-up is refused with `SYNC_BUSY` ("a sync is already running (pid N)").
+//!
 //! Each change is one SQLite transaction with its audit event (`outbox.retry_now`,
 //! `outbox.posted`, `outbox.retry`, `outbox.resolved_manually`); a look-up's outcome is recorded
 //! only if the entry is still as it was read (a worker in another process may have moved it).
@@ -29,6 +33,7 @@ use crate::access::{Permission, refused};
 use crate::dto_gl::OutboxActionView;
 use crate::error::{AppError, ErrorCode};
 use crate::sync::{outbox_view, record_calls, reference, rfc3339, runtime};
+use crate::sync_lease::SyncLease;
 use crate::workspace::Workspace;
 use folio_gl::{Connector, ConnectorKind, JournalRef, Posted};
 use folio_store::{OutboxEntry, OutboxOutcome, OutboxState};
@@ -59,6 +64,10 @@ pub(crate) fn settle_for(kind: ConnectorKind) -> Duration {
         _ => base,
     }
 }
+
+/// How long a person's look-up waits for a sync elsewhere to finish its round before it is
+/// refused with [`ErrorCode::SyncBusy`].
+const LOOKUP_LEASE_WAIT: Duration = Duration::from_secs(2);
 
 fn conflict(message: impl Into<String>) -> AppError {
     AppError::new(ErrorCode::OutboxConflict, message)
@@ -349,6 +358,12 @@ impl Workspace {
     fn look_up_now(&mut self, entries: &[OutboxEntry]) -> Result<Vec<OutboxActionView>, AppError> {
         let kind = self.gl_kind()?;
         let refs: Vec<JournalRef> = entries.iter().map(reference).collect::<Result<_, _>>()?;
+        // Absence counts only while no sync elsewhere can be sending these journals.
+        let _lease = SyncLease::acquire(
+            self.path(),
+            LOOKUP_LEASE_WAIT,
+            "it looks journals in doubt up itself; look again when it has finished",
+        )?;
         let found = match self.gl_lookup(&refs) {
             Ok(found) => found,
             Err(e) => {

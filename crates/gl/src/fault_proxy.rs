@@ -236,7 +236,28 @@ async fn forward(upstream: SocketAddr, request: &[u8]) -> std::io::Result<Vec<u8
     server.write_all(request).await?;
     let mut response = Vec::new();
     server.read_to_end(&mut response).await?;
-    Ok(response)
+    Ok(closing(response))
+}
+
+/// The upstream answer saying `Connection: close` (this proxy closes every connection after its
+/// answer): without it a client keeps the connection for its next request and meets a reset that
+/// no fault schedule asked for.
+fn closing(response: Vec<u8>) -> Vec<u8> {
+    let Some(end) = header_end(&response) else {
+        return response;
+    };
+    let head = String::from_utf8_lossy(&response[..end]).to_ascii_lowercase();
+    if head.contains("\r\nconnection:") {
+        return response;
+    }
+    let Some(line_end) = response.windows(2).position(|w| w == b"\r\n") else {
+        return response;
+    };
+    let mut out = Vec::with_capacity(response.len() + 19);
+    out.extend_from_slice(&response[..line_end + 2]);
+    out.extend_from_slice(b"Connection: close\r\n");
+    out.extend_from_slice(&response[line_end + 2..]);
+    out
 }
 
 fn canned(status: u16, extra: &str) -> Vec<u8> {
@@ -308,6 +329,18 @@ mod tests {
                 assert!((350..650).contains(&n), "{fault:?}: {n}");
             }
         }
+    }
+
+    #[test]
+    fn forwarded_answers_say_the_connection_closes() {
+        let plain = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".to_vec();
+        assert_eq!(
+            closing(plain),
+            b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok".to_vec()
+        );
+        let said = b"HTTP/1.1 200 OK\r\nconnection: close\r\n\r\n".to_vec();
+        assert_eq!(closing(said.clone()), said);
+        assert_eq!(closing(b"HTTP/1.1 2".to_vec()), b"HTTP/1.1 2".to_vec());
     }
 
     #[tokio::test]
