@@ -8,7 +8,11 @@
 //!   restarted mid-run) end with every journal in the ledger exactly once and nothing queued;
 //! * the same 500 through the fault proxy to a real hledger-web 1.25, checked with hledger's own
 //!   reading of the journal (`hledger print`, `hledger --strict check`);
-//! * `folio sync` killed with SIGKILL at 30 random points and started again: the same.
+//! * `folio sync` killed with SIGKILL at 30 random points and started again: the same;
+//! * while one `folio sync` adds a batch to a slow hledger-web for longer than the settle time,
+//!   a person's `folio gl resolve --lookup` is refused with `SYNC_BUSY` and a second `folio sync`
+//!   waits for the sync lease: every journal is in the GL once (without the lease, the journals
+//!   not sent yet looked missing and were posted twice).
 
 use folio_app::{Context, SyncOptions, Workspace};
 use folio_gl::fault_proxy::{Fault, FaultProxy, Schedule};
@@ -530,7 +534,11 @@ fn a_second_sync_and_a_look_up_wait_for_the_sync_lease_and_post_nothing_twice() 
     assert_eq!(queued, 60);
     let journal = dir.path().join("main.journal");
     let accounts = folio_app::demo::demo_master_data(today()).accounts;
-    std::fs::write(&journal, hledger_journal("Folio sync lease test", &accounts)).unwrap();
+    std::fs::write(
+        &journal,
+        hledger_journal("Folio sync lease test", &accounts),
+    )
+    .unwrap();
     let server = HledgerWebServer::start(&journal);
     let rt = proxy_runtime();
     // A slow GL: every answer held back, so that one batch of 60 (one add each, in turn)
@@ -595,7 +603,11 @@ fn a_second_sync_and_a_look_up_wait_for_the_sync_lease_and_post_nothing_twice() 
     let look_up = folio(&ws_dir, &["gl", "resolve", last, "--lookup", "--json"]);
     let err = String::from_utf8_lossy(&look_up.stderr).into_owned();
     assert!(!look_up.status.success(), "{}", stdout(&look_up));
-    assert!(stdout(&look_up).contains("\"SYNC_BUSY\""), "{}", stdout(&look_up));
+    assert!(
+        stdout(&look_up).contains("\"SYNC_BUSY\""),
+        "{}",
+        stdout(&look_up)
+    );
     assert!(
         err.contains(&format!("a sync is already running (pid {first_pid})")),
         "{err}"
@@ -613,8 +625,6 @@ fn a_second_sync_and_a_look_up_wait_for_the_sync_lease_and_post_nothing_twice() 
             String::from_utf8_lossy(&run.stderr)
         );
     }
-    let report: serde_json::Value = serde_json::from_slice(&second.stdout).unwrap();
-    assert_eq!(report["posted"], 0, "{report}");
     let counts = hledger_ref_counts(&journal);
     let duplicates: usize = counts.values().map(|n| n.saturating_sub(1)).sum();
     eprintln!(
@@ -626,4 +636,9 @@ fn a_second_sync_and_a_look_up_wait_for_the_sync_lease_and_post_nothing_twice() 
     );
     assert_eq!(hledger_check(&journal), "");
     assert_exactly_once(&ws_dir, &counts, 60);
+    let report: serde_json::Value = serde_json::from_slice(&second.stdout).unwrap();
+    assert_eq!(
+        report["posted"], 0,
+        "the second sync found nothing left: {report}"
+    );
 }

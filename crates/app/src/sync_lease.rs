@@ -100,12 +100,18 @@ impl SyncLease {
 
     /// Takes the lease, waiting up to `wait` for the holder to release it; after that
     /// [`ErrorCode::SyncBusy`] with who holds it and `what_then`.
-    pub fn acquire(workspace: &Path, wait: Duration, what_then: &str) -> Result<SyncLease, AppError> {
+    pub fn acquire(
+        workspace: &Path,
+        wait: Duration,
+        what_then: &str,
+    ) -> Result<SyncLease, AppError> {
         let started = Instant::now();
         loop {
             match SyncLease::try_acquire(workspace)? {
                 Ok(lease) => return Ok(lease),
-                Err(holder) if started.elapsed() >= wait => return Err(busy(&holder, wait, what_then)),
+                Err(holder) if started.elapsed() >= wait => {
+                    return Err(busy(&holder, wait, what_then));
+                }
                 Err(_) => std::thread::sleep(POLL),
             }
         }
@@ -143,11 +149,14 @@ mod tests {
         let first = SyncLease::try_acquire(dir.path()).unwrap().unwrap();
         let holder = SyncLease::try_acquire(dir.path()).unwrap().unwrap_err();
         assert_eq!(holder.pid, Some(std::process::id()));
-        let e = SyncLease::acquire(dir.path(), Duration::from_millis(150), "try later").unwrap_err();
+        let e =
+            SyncLease::acquire(dir.path(), Duration::from_millis(150), "try later").unwrap_err();
         assert_eq!(e.code, ErrorCode::SyncBusy);
         assert!(
-            e.message
-                .contains(&format!("a sync is already running (pid {})", std::process::id())),
+            e.message.contains(&format!(
+                "a sync is already running (pid {})",
+                std::process::id()
+            )),
             "{e}"
         );
         drop(first);
