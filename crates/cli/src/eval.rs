@@ -88,6 +88,19 @@ struct HoldoutFit {
     /// unknown suppliers.
     weights_known_supplier: Option<std::collections::BTreeMap<&'static str, f64>>,
     weights_unknown_supplier: Option<std::collections::BTreeMap<&'static str, f64>>,
+    /// Lines from known suppliers: the back-off strengths chosen on the held-out lines.
+    backoff_known_supplier: Option<BackoffReport>,
+}
+
+#[derive(Debug, Serialize)]
+struct BackoffReport {
+    cases: usize,
+    supplier_pseudo_lines: f64,
+    description_pseudo_lines: f64,
+    loglinear_share: f64,
+    accuracy: f64,
+    log_loss: f64,
+    accuracy_loglinear_alone: f64,
 }
 
 fn named(
@@ -246,6 +259,15 @@ fn coding(args: &CodingArgs) -> Result<(), String> {
                 accuracy_fitted_weights: t.holdout_accuracy_fitted,
                 weights_known_supplier: named(t.known_supplier.as_ref()),
                 weights_unknown_supplier: named(t.unknown_supplier.as_ref()),
+                backoff_known_supplier: t.backoff.as_ref().map(|b| BackoffReport {
+                    cases: b.cases,
+                    supplier_pseudo_lines: b.chosen.supplier,
+                    description_pseudo_lines: b.chosen.description,
+                    loglinear_share: b.chosen.blend,
+                    accuracy: b.accuracy,
+                    log_loss: b.log_loss,
+                    accuracy_loglinear_alone: b.loglinear_accuracy,
+                }),
             })
             .collect(),
     };

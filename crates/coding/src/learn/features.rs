@@ -28,10 +28,11 @@ pub enum Group {
     Description,
     SupplierDescription,
     Vat,
+    SupplierVat,
 }
 
 /// Number of groups.
-pub const GROUPS: usize = 11;
+pub const GROUPS: usize = 12;
 
 impl Group {
     pub const ALL: [Group; GROUPS] = [
@@ -46,7 +47,22 @@ impl Group {
         Group::Description,
         Group::SupplierDescription,
         Group::Vat,
+        Group::SupplierVat,
     ];
+
+    /// Whether the group's features name the supplier itself: they only exist for suppliers
+    /// with history, and the back-off levels above the cross-supplier model use them.
+    pub fn is_supplier_specific(self) -> bool {
+        matches!(
+            self,
+            Group::Supplier
+                | Group::SupplierAmount
+                | Group::SupplierExactAmount
+                | Group::SupplierDescWord
+                | Group::SupplierDescription
+                | Group::SupplierVat
+        )
+    }
 
     /// A short name for reports and explanations.
     pub fn name(self) -> &'static str {
@@ -62,6 +78,7 @@ impl Group {
             Group::Description => "description",
             Group::SupplierDescription => "supplier x description",
             Group::Vat => "VAT category",
+            Group::SupplierVat => "supplier x VAT category",
         }
     }
 }
@@ -324,7 +341,7 @@ pub fn extract(
     );
     if let Some(vat) = input.vat_category {
         push(Group::Vat, &[vat], &|| format!("VAT category {vat}"));
-        push(Group::Vat, &[&supplier, vat, "x"], &|| {
+        push(Group::SupplierVat, &[&supplier, vat, "x"], &|| {
             format!("VAT category {vat} from this supplier")
         });
     }

@@ -15,6 +15,7 @@
 //! model has learned, and the held-out tail is chosen by date, so the same history always gives
 //! the same model and the same suggestions.
 
+pub mod backoff;
 pub mod calibration;
 mod explain;
 pub mod features;
@@ -22,6 +23,7 @@ pub mod model;
 
 pub use explain::{Explanation, FeatureContribution, SimilarLine};
 
+use backoff::{Backoff, BackoffFit, Level};
 use calibration::Isotonic;
 use chrono::NaiveDate;
 use features::{Feature, LineInput, description_tokens, extract, hash_parts, supplier_key};
@@ -207,6 +209,8 @@ pub struct TargetFit {
     /// Top-1 accuracy on the held-out cases with default and with fitted weights.
     pub holdout_accuracy_default: f64,
     pub holdout_accuracy_fitted: f64,
+    /// The back-off strengths chosen for lines from known suppliers, with what they measured.
+    pub backoff: Option<BackoffFit>,
 }
 
 /// A learned line kept for explanations ("coded like …") and for forgetting a vendor.
@@ -235,6 +239,8 @@ pub struct Suggester {
     weights: [[Weights; 2]; 2],
     /// `[target][0 = known supplier, 1 = unknown supplier]`.
     calibrators: [[Isotonic; 2]; 2],
+    /// Per target: the back-off strengths for lines from known suppliers.
+    backoff: [Backoff; 2],
     lines: Vec<StoredLine>,
     by_supplier: HashMap<String, Vec<u32>>,
     by_description: HashMap<String, Vec<u32>>,
@@ -287,6 +293,7 @@ impl Suggester {
             targets: [TargetModel::default(), TargetModel::default()],
             weights: [[default_weights(); 2]; 2],
             calibrators: Default::default(),
+            backoff: [Backoff::default(); 2],
             lines: Vec::new(),
             by_supplier: HashMap::new(),
             by_description: HashMap::new(),
@@ -538,6 +545,7 @@ impl Suggester {
             let classes = model.labels.len();
             let mut scratch = vec![0f32; features::GROUPS * classes];
             let mut regimes: [Vec<FitCase>; 2] = [Vec::new(), Vec::new()];
+            let mut known_levels: Vec<(Level, Level)> = Vec::new();
             let mut unknown_truth: [usize; 2] = [0, 0];
             for (e, (f, known)) in sample.iter().zip(&prepared) {
                 let r = usize::from(!known);
@@ -546,6 +554,9 @@ impl Suggester {
                         let mut evidence = Evidence::default();
                         model.evidence(f, &mut scratch, &mut evidence);
                         regimes[r].push(FitCase { evidence, truth });
+                        if r == 0 {
+                            known_levels.push(levels(model, f));
+                        }
                     }
                     None => unknown_truth[r] += 1,
                 }
@@ -559,18 +570,40 @@ impl Suggester {
                     fit_results[r] = Some(fit);
                 }
             }
+            // Lines from known suppliers: choose the back-off strengths on the same cases.
+            let cross = cross_weights(&fitted[1]);
+            let mut p = Vec::new();
+            let mut q = Vec::new();
+            let backoff_cases: Vec<backoff::FitCase> = regimes[0]
+                .iter()
+                .zip(known_levels)
+                .map(|(case, (supplier, description))| {
+                    model::scores(&model.log_prior, &case.evidence, &fitted[0], &mut p);
+                    model::softmax(&mut p);
+                    model::scores(&model.log_prior, &case.evidence, &cross, &mut q);
+                    model::softmax(&mut q);
+                    backoff::FitCase::new(case.truth, &p, &q, supplier, description, 4)
+                })
+                .collect();
+            let backoff_fit = backoff::fit(&backoff_cases);
+            let chosen = backoff_fit.chosen;
             let mut samples: [Vec<(f64, bool)>; 2] = [Vec::new(), Vec::new()];
             let mut right_default = 0usize;
             let mut right_fitted = 0usize;
-            let mut p = Vec::new();
             for (r, cases) in regimes.iter().enumerate() {
-                for case in cases {
+                for (i, case) in cases.iter().enumerate() {
                     model::scores(&model.log_prior, &case.evidence, &default_weights(), &mut p);
                     if argmax(&p) == usize::from(case.truth) {
                         right_default += 1;
                     }
                     model::scores(&model.log_prior, &case.evidence, &fitted[r], &mut p);
                     model::softmax(&mut p);
+                    if r == 0 {
+                        model::scores(&model.log_prior, &case.evidence, &cross, &mut q);
+                        model::softmax(&mut q);
+                        let b = &backoff_cases[i];
+                        chosen.combine(&mut p, &q, &b.supplier, &b.description);
+                    }
                     let best = argmax(&p);
                     let right = best == usize::from(case.truth);
                     right_fitted += usize::from(right);
@@ -604,8 +637,9 @@ impl Suggester {
                 unknown_supplier: fit_results[1].clone(),
                 holdout_accuracy_default: right_default as f64 / total,
                 holdout_accuracy_fitted: right_fitted as f64 / total,
+                backoff: (backoff_fit.cases > 0).then_some(backoff_fit),
             };
-            (fitted, calibration, fit)
+            (fitted, calibration, chosen, fit)
         };
         let results: Vec<_> = if self.options.threads > 1 {
             std::thread::scope(|scope| {
@@ -620,9 +654,10 @@ impl Suggester {
         } else {
             Target::ALL.iter().map(|t| per_target(*t)).collect()
         };
-        for (t, (w, iso, fit)) in results.into_iter().enumerate() {
+        for (t, (w, iso, b, fit)) in results.into_iter().enumerate() {
             weights[t] = w;
             calibrators[t] = iso;
+            self.backoff[t] = b;
             fits.push(fit);
         }
         self.weights = weights;
@@ -703,6 +738,23 @@ impl Suggester {
                 &mut scratch.probs,
             );
             model::softmax(&mut scratch.probs);
+            if known {
+                // Lines from a known supplier: back off from the supplier's own history.
+                model::scores(
+                    &model.log_prior,
+                    &scratch.evidence,
+                    &cross_weights(&self.weights[t][1]),
+                    &mut scratch.cross,
+                );
+                model::softmax(&mut scratch.cross);
+                let (supplier, description) = levels(model, &scratch.features);
+                self.backoff[t].combine(
+                    &mut scratch.probs,
+                    &scratch.cross,
+                    &supplier,
+                    &description,
+                );
+            }
             let probs = &scratch.probs;
             // The three most probable classes (ties: lower class id first), in one pass.
             let mut order: Vec<usize> = Vec::with_capacity(4);
@@ -777,6 +829,38 @@ struct Scratch {
     dense: Vec<f32>,
     evidence: Evidence,
     probs: Vec<f64>,
+    cross: Vec<f64>,
+}
+
+/// The weights of the cross-supplier model: those fitted on lines of suppliers the model had not
+/// seen, with the groups that name the supplier turned off (the back-off levels hold them).
+fn cross_weights(unknown: &Weights) -> Weights {
+    let mut w = *unknown;
+    for g in features::Group::ALL {
+        if g.is_supplier_specific() {
+            w[1 + g as usize] = 0.0;
+        }
+    }
+    w
+}
+
+/// The supplier's and the supplier-and-description's counts for a line's features.
+fn levels(model: &TargetModel, features: &[Feature]) -> (Level, Level) {
+    let level = |group: features::Group| {
+        features
+            .iter()
+            .find(|f| f.group == group)
+            .and_then(|f| model.counts(f.id))
+            .map(|(total, classes)| Level {
+                total,
+                classes: classes.collect(),
+            })
+            .unwrap_or_default()
+    };
+    (
+        level(features::Group::Supplier),
+        level(features::Group::SupplierDescription),
+    )
 }
 
 fn argmax(values: &[f64]) -> usize {

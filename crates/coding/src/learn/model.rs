@@ -74,6 +74,8 @@ pub struct TargetModel {
     derived: Vec<u64>,
     /// `ln P(y)` after `compile`.
     pub log_prior: Vec<f64>,
+    /// The recency scale of the last `compile` (stored counts times this: the newest line is 1).
+    scale: f64,
 }
 
 const EPSILON: f64 = 1e-9;
@@ -162,6 +164,20 @@ impl TargetModel {
         self.derived.sort_unstable();
     }
 
+    /// The recency-weighted class counts of one feature (the newest line weighs 1): its total
+    /// and `(class, count)` pairs. The back-off levels of the suggester read the supplier's and
+    /// the supplier-and-description's counts here.
+    pub fn counts(&self, id: u64) -> Option<(f64, impl Iterator<Item = (u16, f64)> + '_)> {
+        let stat = self.feats.get(&id)?;
+        let scale = self.scale;
+        (stat.total > 0.0).then(|| {
+            (
+                stat.total * scale,
+                stat.classes.iter().map(move |&(c, n)| (c, n * scale)),
+            )
+        })
+    }
+
     /// Number of distinct features.
     pub fn feature_count(&self) -> usize {
         self.feats.len()
@@ -170,6 +186,7 @@ impl TargetModel {
     /// Precomputes the prior and every feature's per-class term for the given recency `scale`
     /// (multiplies stored counts so the newest line weighs 1) and shrinkage `mu`.
     pub fn compile(&mut self, scale: f64, mu: f64) {
+        self.scale = scale;
         let total: f64 = self.class_weight.iter().sum::<f64>() * scale;
         // Classes with no learned line left (all forgotten) cannot be suggested.
         let classes = self
