@@ -369,3 +369,52 @@ fn an_empty_model_suggests_nothing() {
     assert_eq!(s.account.confidence, 0.0);
     assert!(s.account.top.is_empty());
 }
+
+/// Back-off: a supplier with a long, consistent history keeps its own account even when the words
+/// of a new description mean another account across other suppliers; a supplier never seen gets
+/// what the words mean. Fitted on the held-out tail, as in use (enough lines to fit).
+#[test]
+fn a_strong_supplier_history_outweighs_words_that_mean_something_else_elsewhere() {
+    let mut rng = Lcg(7);
+    let mut examples = Vec::new();
+    for i in 0..400 {
+        let d = i64::from(i) / 2;
+        let amount = 5_000 + rng.below(90_000) as i64;
+        // One heating firm, always coded to heating, with its own job numbers and words.
+        examples.push(ex(
+            d,
+            "Warmhome Services",
+            &format!("job {} boiler service", 300 + i),
+            amount,
+            "5100 Heating",
+            "HOUSING",
+        ));
+        // Twenty general contractors whose "repair works" are contractor payments.
+        let other = format!("Builder {} Ltd", rng.below(20));
+        examples.push(ex(
+            d,
+            &other,
+            "repair works to roof",
+            amount,
+            "5200 Contractors",
+            "HOUSING",
+        ));
+    }
+    let suggester = Suggester::train(&examples, &TrainOptions::default());
+    let fit = &suggester.fit_report().targets[0];
+    assert!(fit.backoff.is_some(), "{fit:?}");
+
+    let own = suggester.suggest(&query("Warmhome Services", "repair works to roof", 40_000));
+    assert_eq!(
+        own.account.value.as_deref(),
+        Some("5100 Heating"),
+        "{own:?}"
+    );
+    let stranger = suggester.suggest(&query("Fresh Firm Ltd", "repair works to roof", 40_000));
+    assert_eq!(
+        stranger.account.value.as_deref(),
+        Some("5200 Contractors"),
+        "{stranger:?}"
+    );
+    assert!(own.account.confidence >= 0.5, "{own:?}");
+}

@@ -6,7 +6,11 @@
 //! over time. So each target is a recency-weighted count model over hashed features of the
 //! supplier, description, amount and VAT category ([`features`]), combined log-linearly with one
 //! weight per feature group fitted on the most recent part of the history ([`model`]) — separately
-//! for known and unknown suppliers, because what helps for one hurts the other. Confidences are
+//! for known and unknown suppliers, because what helps for one hurts the other. For a known
+//! supplier that score is mixed with a hierarchical back-off ([`backoff`]): the supplier's own
+//! history (and its history with this description) decides in proportion to how much of it there
+//! is, and backs off to the cross-supplier model; strengths and mix are chosen on the same
+//! held-out tail. Confidences are
 //! calibrated by isotonic regression on that same held-out tail ([`calibration`]). Counts make
 //! incremental learning exact (approve = add, forget a vendor = subtract, "don't learn" = skip) and
 //! training fast (one pass, two threads).
