@@ -377,7 +377,7 @@ impl Suggester {
     /// The model version shown in explanations: changes whenever what it learned changes.
     pub fn version(&self) -> String {
         format!(
-            "learned-v1/{}-lines/{}/{:08x}",
+            "learned-v2/{}-lines/{}/{:08x}",
             self.lines.len(),
             self.latest
                 .map_or_else(|| "empty".to_owned(), |d| d.to_string()),
