@@ -94,7 +94,7 @@ pub struct SyncReport {
 /// counts them and as the API last said.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 pub struct RateLimitView {
-    /// The connector (`xero`).
+    /// The connector (`xero`, `quickbooks`).
     pub api: String,
     /// The organisation the limits apply to.
     pub tenant: String,
@@ -115,6 +115,15 @@ pub struct RateLimitView {
     /// How long every call is still held back after the API asked to wait, in milliseconds.
     #[ts(type = "number")]
     pub paused_ms: u64,
+    /// Whether the API limits calls per day (Xero); without one (QuickBooks) `day_used` and
+    /// `day_limit` are 0 and mean nothing.
+    pub day_limited: bool,
+    /// Batch requests in the last minute and their limit, for APIs that limit batches
+    /// (QuickBooks).
+    pub batches_used: Option<u32>,
+    pub batches_limit: Option<u32>,
+    /// What the API said with its last refusal for a limit (QuickBooks' 429 text).
+    pub last_message: Option<String>,
 }
 
 impl RateLimitView {
@@ -132,6 +141,32 @@ impl RateLimitView {
             api_day_remaining: state.xero_day_remaining,
             last_problem: state.last_problem,
             paused_ms: state.paused_ms,
+            day_limited: true,
+            batches_used: None,
+            batches_limit: None,
+            last_message: None,
+        }
+    }
+
+    /// QuickBooks' throttle of one company (per realm; no daily limit, a batch limit).
+    pub(crate) fn from_quickbooks(state: folio_gl::quickbooks::RateLimitState) -> RateLimitView {
+        RateLimitView {
+            api: folio_gl::ConnectorKind::QuickBooks.as_str().to_owned(),
+            tenant: state.realm,
+            minute_used: state.minute_used,
+            minute_limit: state.minute_limit,
+            day_used: 0,
+            day_limit: 0,
+            in_flight: state.in_flight,
+            concurrent_limit: state.concurrent_limit,
+            api_minute_remaining: None,
+            api_day_remaining: None,
+            last_problem: None,
+            paused_ms: state.paused_ms,
+            day_limited: false,
+            batches_used: Some(state.batches_used),
+            batches_limit: Some(state.batches_limit),
+            last_message: state.last_throttle,
         }
     }
 }

@@ -628,6 +628,13 @@ impl Workspace {
             view.has_secret = true;
             view.tenant = settings.company_name;
         }
+        // QuickBooks names its company by the realm in the company URL.
+        if connection.kind == ConnectorKind::QuickBooks.as_str() && view.tenant.is_none() {
+            view.tenant = connection
+                .url
+                .as_deref()
+                .and_then(folio_gl::quickbooks::QuickBooks::realm_of);
+        }
         Ok(view)
     }
 }

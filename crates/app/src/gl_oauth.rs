@@ -275,10 +275,18 @@ pub(crate) fn xero_connector(
 
 impl Workspace {
     /// Where the rate limits of the workspace's cloud GL stand in this process (the desktop
-    /// runs its syncs in-process, so this is what its sync monitor shows); `None` for GLs
-    /// without such limits.
+    /// runs its syncs in-process, so this is what its sync monitor shows): Xero's per
+    /// organisation, QuickBooks' per company; `None` for GLs without such limits (Business
+    /// Central waits out each 429/503's `Retry-After` inside one request and keeps no hold).
     pub fn gl_rate_limits(&self) -> Result<Option<crate::dto_gl::RateLimitView>, AppError> {
         let connection = self.gl_connection()?;
+        if ConnectorKind::parse(&connection.kind) == Some(ConnectorKind::QuickBooks) {
+            return Ok(connection
+                .url
+                .as_deref()
+                .and_then(folio_gl::quickbooks::QuickBooks::rate_limit_state_of)
+                .map(crate::dto_gl::RateLimitView::from_quickbooks));
+        }
         let Some(oauth) = connection.oauth.as_ref() else {
             return Ok(None);
         };
@@ -315,4 +323,51 @@ pub fn open_in_browser(url: &str) {
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A QuickBooks connection shows its company (the realm) and, in the sync monitor, the
+    /// company's throttle as this process keeps it; a ledger file has no limits.
+    #[test]
+    fn quickbooks_shows_its_company_and_its_throttle() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut ws, _) = Workspace::init(
+            &dir.path().join("ws"),
+            false,
+            crate::workspace::Context::from_environment(),
+        )
+        .unwrap();
+        assert_eq!(ws.gl_rate_limits().unwrap(), None);
+        let url = "https://quickbooks.test/v3/company/4620816365";
+        let connection = Connection {
+            kind: ConnectorKind::QuickBooks.as_str().to_owned(),
+            url: Some(url.to_owned()),
+            ledger: None,
+            user: Some("client-id".into()),
+            secret_ref: Some("ws/quickbooks/client-id".into()),
+            oauth: None,
+        };
+        let change = ws.context.change();
+        ws.store
+            .save_settings(
+                &[(
+                    crate::gl::CONNECTION,
+                    &serde_json::to_string(&connection).unwrap(),
+                )],
+                &change,
+            )
+            .unwrap();
+        let view = ws.gl_connection_view().unwrap();
+        assert_eq!(view.tenant.as_deref(), Some("4620816365"));
+        let limits = ws.gl_rate_limits().unwrap().expect("quickbooks has limits");
+        assert_eq!(limits.api, "quickbooks");
+        assert_eq!(limits.tenant, "4620816365");
+        assert_eq!(limits.minute_limit, 500);
+        assert!(!limits.day_limited);
+        assert!(limits.batches_limit.is_some());
+        assert_eq!(limits.minute_used, 0);
+    }
 }

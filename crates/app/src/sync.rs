@@ -494,6 +494,11 @@ impl Worker<'_> {
                 xero.rate_limit_state(),
             ));
         }
+        if let AnyConnector::QuickBooks(quickbooks) = &self.connector {
+            self.report.rate_limit = Some(crate::dto_gl::RateLimitView::from_quickbooks(
+                quickbooks.rate_limit_state(),
+            ));
+        }
         self.report.elapsed_ms = u64::try_from(self.elapsed().as_millis()).unwrap_or(u64::MAX);
         Ok(self.report)
     }

@@ -270,13 +270,16 @@ fn print_sync(r: &SyncReport) {
     );
     if let Some(l) = &r.rate_limit {
         println!(
-            "{} rate limits for {}: {}/{} calls this minute, {}/{} today{}{}",
+            "{} rate limits for {}: {}/{} calls this minute{}{}{}",
             l.api,
             l.tenant,
             l.minute_used,
             l.minute_limit,
-            l.day_used,
-            l.day_limit,
+            if l.day_limited {
+                format!(", {}/{} today", l.day_used, l.day_limit)
+            } else {
+                String::new()
+            },
             l.api_day_remaining
                 .map(|n| format!(" ({n} left today by the API's count)"))
                 .unwrap_or_default(),

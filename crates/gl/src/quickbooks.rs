@@ -497,6 +497,15 @@ impl QuickBooks {
         self.inner.limiter.state(&realm)
     }
 
+    /// Where QuickBooks' throttle of the company at `company_url` stands in this process,
+    /// without a connector (so without a token): the sync monitor asks between syncs, and every
+    /// connector of the company shares this throttle. `None` when the URL is not a company's.
+    pub fn rate_limit_state_of(company_url: &str) -> Option<RateLimitState> {
+        let (company, _) = QuickBooks::parse_url(company_url)?;
+        let realm = company.rsplit('/').next().unwrap_or_default().to_owned();
+        Some(limiter_for(&company).state(&realm))
+    }
+
     /// The realm (company id) of a company URL.
     pub fn realm_of(url: &str) -> Option<String> {
         let (company, _) = QuickBooks::parse_url(url)?;
@@ -1698,6 +1707,22 @@ mod tests {
         };
         held.pause(Duration::from_millis(200), "short");
         assert!(held.acquire(1, false).await.is_ok());
+    }
+
+    #[test]
+    fn the_monitor_reads_the_company_throttle_without_a_connector() {
+        let url = "https://quickbooks.example/v3/company/77123?class=Region";
+        let limiter = limiter_for("https://quickbooks.example/v3/company/77123");
+        limiter.pause(Duration::from_secs(30), "ThrottleExceeded");
+        let state = QuickBooks::rate_limit_state_of(url).expect("a company URL");
+        assert_eq!(state.realm, "77123");
+        assert!(state.paused_ms > 20_000, "{state:?}");
+        assert_eq!(state.last_throttle.as_deref(), Some("ThrottleExceeded"));
+        assert_eq!(state.minute_limit, as_u32(PER_MINUTE));
+        assert_eq!(
+            QuickBooks::rate_limit_state_of("https://quickbooks.example/v2/x"),
+            None
+        );
     }
 
     #[test]

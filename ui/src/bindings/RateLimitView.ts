@@ -6,7 +6,7 @@
  */
 export type RateLimitView = { 
 /**
- * The connector (`xero`).
+ * The connector (`xero`, `quickbooks`).
  */
 api: string, 
 /**
@@ -36,4 +36,18 @@ last_problem: string | null,
 /**
  * How long every call is still held back after the API asked to wait, in milliseconds.
  */
-paused_ms: number, };
+paused_ms: number, 
+/**
+ * Whether the API limits calls per day (Xero); without one (QuickBooks) `day_used` and
+ * `day_limit` are 0 and mean nothing.
+ */
+day_limited: boolean, 
+/**
+ * Batch requests in the last minute and their limit, for APIs that limit batches
+ * (QuickBooks).
+ */
+batches_used: number | null, batches_limit: number | null, 
+/**
+ * What the API said with its last refusal for a limit (QuickBooks' 429 text).
+ */
+last_message: string | null, };
