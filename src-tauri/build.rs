@@ -41,6 +41,8 @@ const COMMANDS: &[&str] = &[
     "outbox_resolve",
     "gl_connect_xero",
     "gl_rate_limits",
+    "gl_connect_quickbooks",
+    "gl_connect_business_central",
 ];
 
 fn main() {

@@ -334,6 +334,58 @@ pub async fn gl_connect_xero(
     .await
 }
 
+/// Connects the workspace to a QuickBooks Online company (`company_url` names the realm) with
+/// the company's Intuit app: the client secret goes to the OS keychain and never comes back;
+/// the sign-in opens in the system browser (its URL also goes to the window as
+/// `gl-sign-in-url`) and its tokens go to the keychain too.
+#[tauri::command]
+pub async fn gl_connect_quickbooks(
+    app: AppHandle,
+    company_url: String,
+    client_id: String,
+    client_secret: String,
+) -> Result<GlConnectionView, AppError> {
+    blocking(app, move |ws, app| {
+        let mut show = |url: &str| {
+            let _ = app.emit("gl-sign-in-url", url.to_owned());
+            folio_app::gl_oauth::open_in_browser(url);
+        };
+        ws.gl_connect_quickbooks(
+            company_url.trim(),
+            client_id.trim(),
+            &client_secret,
+            &mut show,
+            std::time::Duration::from_secs(180),
+            &mut rng(),
+        )
+    })
+    .await
+}
+
+/// Connects the workspace to a Business Central company through the Entra ID sign-in in the
+/// system browser (a public client: no secret); the tokens go to the OS keychain.
+#[tauri::command]
+pub async fn gl_connect_business_central(
+    app: AppHandle,
+    company_url: String,
+    client_id: String,
+) -> Result<GlConnectionView, AppError> {
+    blocking(app, move |ws, app| {
+        let request = folio_app::gl_business_central::BusinessCentralConnect {
+            company_url: company_url.trim().to_owned(),
+            client_id,
+            login_url: None,
+            timeout: std::time::Duration::from_secs(180),
+        };
+        let mut show = |url: &str| {
+            let _ = app.emit("gl-sign-in-url", url.to_owned());
+            folio_app::gl_oauth::open_in_browser(url);
+        };
+        ws.gl_connect_business_central(&request, &mut show, &mut rng())
+    })
+    .await
+}
+
 /// Where the cloud GL's rate limits stand (`null` for GLs without them).
 #[tauri::command]
 pub async fn gl_rate_limits(

@@ -66,6 +66,8 @@ fn main() -> ExitCode {
             commands::gl_connect,
             commands::gl_connect_xero,
             commands::gl_rate_limits,
+            commands::gl_connect_quickbooks,
+            commands::gl_connect_business_central,
             commands::exceptions,
             commands::current_user,
             commands::users,

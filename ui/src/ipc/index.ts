@@ -304,6 +304,39 @@ export async function glConnectXero(
   }
 }
 
+/**
+ * Connects QuickBooks Online with the company's Intuit app: the client secret goes to the OS
+ * keychain and is never shown again; the sign-in opens in the system browser (`onurl` hears its
+ * URL). Resolves when the browser has come back.
+ */
+export async function glConnectQuickBooks(
+  settings: { companyUrl: string; clientId: string; clientSecret: string },
+  onurl: (url: string) => void,
+): Promise<GlConnectionView> {
+  const unlisten = await listen<string>('gl-sign-in-url', (event) => onurl(event.payload));
+  try {
+    return await call<GlConnectionView>('gl_connect_quickbooks', settings);
+  } finally {
+    unlisten();
+  }
+}
+
+/**
+ * Connects Business Central through the Entra ID sign-in in the system browser (no secret: the
+ * app registration is a public client). Resolves when the browser has come back.
+ */
+export async function glConnectBusinessCentral(
+  settings: { companyUrl: string; clientId: string },
+  onurl: (url: string) => void,
+): Promise<GlConnectionView> {
+  const unlisten = await listen<string>('gl-sign-in-url', (event) => onurl(event.payload));
+  try {
+    return await call<GlConnectionView>('gl_connect_business_central', settings);
+  } finally {
+    unlisten();
+  }
+}
+
 /** Where the cloud GL's rate limits stand; null for GLs without them. */
 export function glRateLimits(): Promise<RateLimitView | null> {
   return call<RateLimitView | null>('gl_rate_limits');

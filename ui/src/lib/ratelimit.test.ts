@@ -16,8 +16,29 @@ function limits(extra: Partial<RateLimitView> = {}): RateLimitView {
     api_day_remaining: null,
     last_problem: null,
     paused_ms: 0,
+    day_limited: true,
+    batches_used: null,
+    batches_limit: null,
+    last_message: null,
     ...extra,
   };
+}
+
+/** QuickBooks' throttle of one company: no daily limit, batches limited, a 429's message. */
+function quickbooks(extra: Partial<RateLimitView> = {}): RateLimitView {
+  return limits({
+    api: 'quickbooks',
+    tenant: '4620816365',
+    minute_used: 40,
+    minute_limit: 500,
+    day_used: 0,
+    day_limit: 0,
+    concurrent_limit: 10,
+    day_limited: false,
+    batches_used: 2,
+    batches_limit: 40,
+    ...extra,
+  });
 }
 
 describe('rate limits in the sync monitor', () => {
@@ -48,5 +69,22 @@ describe('rate limits in the sync monitor', () => {
       [{ paused_ms: 1 }, true],
     ];
     for (const [extra, tight] of cases) expect(rateLimitTight(limits(extra))).toBe(tight);
+  });
+
+  it('shows QuickBooks per minute and per batch, without a daily limit', () => {
+    expect(rateLimitText(quickbooks())).toBe(
+      'quickbooks limits for 4620816365: 40/500 calls this minute · 2/40 batches · 1/10 in progress.',
+    );
+    expect(rateLimitTight(quickbooks())).toBe(false);
+    expect(rateLimitTight(quickbooks({ batches_used: 36 }))).toBe(true);
+    expect(rateLimitTight(quickbooks({ minute_used: 450 }))).toBe(true);
+  });
+
+  it("gives QuickBooks' 429 message while paused and after", () => {
+    const paused = quickbooks({ paused_ms: 900, last_message: 'ThrottleExceeded' });
+    expect(rateLimitText(paused)).toContain('Paused 1 s: quickbooks asked to wait (ThrottleExceeded).');
+    expect(rateLimitText(quickbooks({ last_message: 'ThrottleExceeded' }))).toContain(
+      'Last limit hit: ThrottleExceeded.',
+    );
   });
 });

@@ -1,5 +1,7 @@
 // How a cloud GL's rate limits are shown in the sync monitor: one sentence from a RateLimitView,
 // naming what is nearly used up and, after the API asked to wait, how long every call is held.
+// Xero limits calls per minute and per day; QuickBooks per minute and batches per minute, with
+// no daily limit (day_limited false), and says only a message with its 429.
 import type { RateLimitView } from '../bindings/RateLimitView';
 
 /** Whole seconds, rounded up (a pause of 200 ms still reads "1 s"). */
@@ -9,11 +11,10 @@ function seconds(ms: number): number {
 
 /** The limits as one line: calls this minute, today and in progress against each limit. */
 export function rateLimitText(l: RateLimitView): string {
-  const parts = [
-    `${l.minute_used}/${l.minute_limit} calls this minute`,
-    `${l.day_used}/${l.day_limit} today`,
-    `${l.in_flight}/${l.concurrent_limit} in progress`,
-  ];
+  const parts = [`${l.minute_used}/${l.minute_limit} calls this minute`];
+  if (l.batches_used !== null && l.batches_limit !== null) parts.push(`${l.batches_used}/${l.batches_limit} batches`);
+  if (l.day_limited) parts.push(`${l.day_used}/${l.day_limit} today`);
+  parts.push(`${l.in_flight}/${l.concurrent_limit} in progress`);
   if (l.api_minute_remaining !== null || l.api_day_remaining !== null) {
     const said = [
       l.api_minute_remaining !== null ? `${l.api_minute_remaining} this minute` : null,
@@ -22,15 +23,24 @@ export function rateLimitText(l: RateLimitView): string {
     parts.push(`${l.api} says ${said.join(', ')} left`);
   }
   let text = `${l.api} limits for ${l.tenant}: ${parts.join(' · ')}`;
+  const why = l.last_problem ? ` (${l.last_problem} limit)` : l.last_message ? ` (${l.last_message})` : '';
   if (l.paused_ms > 0) {
-    text += `. Paused ${seconds(l.paused_ms)} s: ${l.api} asked to wait` + (l.last_problem ? ` (${l.last_problem} limit)` : '');
+    text += `. Paused ${seconds(l.paused_ms)} s: ${l.api} asked to wait${why}`;
   } else if (l.last_problem) {
     text += `. Last limit hit: ${l.last_problem}`;
+  } else if (l.last_message) {
+    text += `. Last limit hit: ${l.last_message}`;
   }
   return text + '.';
 }
 
-/** Whether a limit is close (90 % of the minute or the day used) or calls are paused. */
+/** Whether a limit is close (90 % of the minute, the batches or the day used) or calls are paused. */
 export function rateLimitTight(l: RateLimitView): boolean {
-  return l.paused_ms > 0 || l.minute_used * 10 >= l.minute_limit * 9 || l.day_used * 10 >= l.day_limit * 9;
+  const close = (used: number, limit: number) => used * 10 >= limit * 9;
+  return (
+    l.paused_ms > 0 ||
+    close(l.minute_used, l.minute_limit) ||
+    (l.day_limited && close(l.day_used, l.day_limit)) ||
+    (l.batches_used !== null && l.batches_limit !== null && close(l.batches_used, l.batches_limit))
+  );
 }
