@@ -447,7 +447,8 @@ printf %s \"$GL_SECRET\" | '{folio}' --workspace '{ws_arg}' gl connect tryton \
 /// in Tryton's database, every move posted and balanced, every outbox entry posted. After the
 /// kills the last run waits Tryton's write bound (a create whose answer the kill cut off may
 /// still commit inside trytond) before it takes an absence for "not booked", which is most of
-/// this test's time.
+/// this test's time: the workspace records the test trytond's own request timeout (10 s) as the
+/// bound with `folio gl write-bound`, instead of the 65 s default.
 #[test]
 fn sync_killed_thirty_times_posts_every_journal_to_tryton_once() {
     use rand::{Rng, SeedableRng};
@@ -472,11 +473,13 @@ fn sync_killed_thirty_times_posts_every_journal_to_tryton_once() {
     let ws = workspace_with_queued_tryton_journals(scratch.path(), 200);
     let folio = folio_tests::folio_bin().display().to_string();
     let ws_arg = ws.display().to_string();
-    // Random points: each run lives 150 ms to 1.5 s before its SIGKILL.
+    // Random points: each run lives 100 ms to 1 s before its SIGKILL (with the
+    // 10 s write bound doubts settle quickly, and longer runs would post all 200 before the last
+    // kill).
     let mut rng = rand::rngs::StdRng::seed_from_u64(32);
     let pauses: Vec<String> = (0..30)
         .map(|_| {
-            let ms = rng.random_range(150u32..1500);
+            let ms = rng.random_range(100u32..1000);
             format!("{}.{:03}", ms / 1000, ms % 1000)
         })
         .collect();
@@ -486,6 +489,7 @@ fn sync_killed_thirty_times_posts_every_journal_to_tryton_once() {
 echo -n scratch-password | gnome-keyring-daemon --unlock --components=secrets >/dev/null
 printf %s \"$GL_SECRET\" | '{folio}' --workspace '{ws_arg}' gl connect tryton \
 --url {url}/{DATABASE} --user {USER} --secret-stdin >/dev/null
+'{folio}' --workspace '{ws_arg}' gl write-bound {bound} >/dev/null
 for pause in {pauses}; do
   {sync} --batch 5 --concurrency 1 >/dev/null 2>&1 & pid=$!
   sleep $pause
@@ -497,6 +501,7 @@ echo \"posted before the last run: $('{folio}' --workspace '{ws_arg}' gl outbox 
 ",
         url = server.url(),
         pauses = pauses.join(" "),
+        bound = folio_tests::tryton_support::REQUEST_TIMEOUT.as_secs(),
     );
     let mut cmd = std::process::Command::new("dbus-run-session");
     cmd.args(["--", "sh", "-c", &script]).env_clear();

@@ -335,7 +335,7 @@ impl Workspace {
                         &user,
                         &password,
                         REQUEST_TIMEOUT,
-                        folio_gl::tryton::DEFAULT_WRITE_BOUND,
+                        self.gl_write_bound()?,
                     )
                     .map_err(gl_error)?,
                 )

@@ -31,6 +31,7 @@ pub mod gl;
 pub mod gl_business_central;
 pub mod gl_oauth;
 pub mod gl_quickbooks;
+pub mod gl_write_bound;
 pub mod history;
 pub mod import;
 pub mod import_tabular;

@@ -514,9 +514,7 @@ impl Workspace {
     ) -> Result<SyncReport, AppError> {
         let connector = self.gl_connector()?;
         // A look-up after a lost answer waits at least as long as the GL may still book it.
-        let settle = options
-            .settle
-            .max(crate::sync_actions::settle_for(connector.kind()));
+        let settle = options.settle.max(self.gl_settle(connector.kind())?);
         self.sync_with(connector, SyncOptions { settle, ..options }, rng)
     }
 

@@ -298,7 +298,7 @@ impl Workspace {
             rfc3339(change.at)
         );
         let settled_before =
-            change.at - chrono::Duration::from_std(settle_for(kind)).unwrap_or_default();
+            change.at - chrono::Duration::from_std(self.gl_settle(kind)?).unwrap_or_default();
         let after = self
             .store
             .outbox_resolve_posted(entry.journal, gl_id, &evidence, settled_before, &change)
@@ -385,7 +385,7 @@ impl Workspace {
             }
         };
         let now = self.context.clock.now();
-        let settle = settle_for(kind);
+        let settle = self.gl_settle(kind)?;
         let settled_before = now - chrono::Duration::from_std(settle).unwrap_or_default();
         // (entry, outcome to record or None, result, message)
         let mut decided: Vec<(OutboxEntry, Option<OutboxOutcome>, &str, String)> = Vec::new();

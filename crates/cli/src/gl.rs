@@ -151,6 +151,15 @@ pub enum GlCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Tryton's write bound: its server's `[request] timeout` in seconds (60 by default), after
+    /// which a cut-off write can no longer commit; look-ups wait it out before calling a journal
+    /// missing.
+    WriteBound {
+        #[arg(value_name = "SECONDS")]
+        seconds: u64,
+        #[arg(long)]
+        json: bool,
+    },
     /// The integration monitor: the latest API calls to the GL.
     Log {
         /// How many calls to show.
@@ -169,7 +178,8 @@ impl GlArgs {
             | GlCommand::Outbox { json }
             | GlCommand::Retry { json, .. }
             | GlCommand::Resolve { json, .. }
-            | GlCommand::Log { json, .. } => *json,
+            | GlCommand::Log { json, .. }
+            | GlCommand::WriteBound { json, .. } => *json,
         }
     }
 }
@@ -520,6 +530,18 @@ pub fn run(workspace: &mut Workspace, args: GlArgs) -> Result<ExitCode, AppError
             };
             let result = workspace.outbox_resolve(&reference, resolution)?;
             return Ok(print_actions(std::slice::from_ref(&result), json));
+        }
+        GlCommand::WriteBound { seconds, json } => {
+            let bound = workspace.set_gl_write_bound(seconds)?;
+            if json {
+                print_json(&serde_json::json!({ "write_bound_secs": bound.as_secs() }));
+            } else {
+                println!(
+                    "Tryton's write bound is {} s: a look-up calls a journal missing only after \
+                     that (and 2 s) since its last send.",
+                    bound.as_secs()
+                );
+            }
         }
         GlCommand::Log { limit, json } => {
             let calls = workspace.gl_log(limit)?;
