@@ -134,7 +134,8 @@ impl Workspace {
             .map_err(|e| AppError::new(ErrorCode::Storage, e.to_string()))?;
         let change = self.context.change();
         self.store.save_settings(&[(CONNECTION, &json)], &change)?;
-        Ok(connection.view())
+        // As shown later: with the company (the realm) it posts to.
+        self.gl_connection_view()
     }
 }
 
