@@ -94,11 +94,11 @@ pub struct SyncReport {
 /// counts them and as the API last said.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 pub struct RateLimitView {
-    /// The connector (`xero`, `quickbooks`).
+    /// The connector (`xero`, `quickbooks`, `business-central`).
     pub api: String,
     /// The organisation the limits apply to.
     pub tenant: String,
-    /// Calls in the last minute, and the limit.
+    /// Calls in the last minute (or in `window_minutes`), and the limit.
     pub minute_used: u32,
     pub minute_limit: u32,
     /// Calls in the last 24 hours, and the limit.
@@ -122,8 +122,12 @@ pub struct RateLimitView {
     /// (QuickBooks).
     pub batches_used: Option<u32>,
     pub batches_limit: Option<u32>,
-    /// What the API said with its last refusal for a limit (QuickBooks' 429 text).
+    /// What the API said with its last refusal for a limit (QuickBooks' 429 text, Business
+    /// Central's 429/503).
     pub last_message: Option<String>,
+    /// The length of the sliding window `minute_used`/`minute_limit` count over when it is not
+    /// one minute (Business Central: 5).
+    pub window_minutes: Option<u32>,
 }
 
 impl RateLimitView {
@@ -145,6 +149,7 @@ impl RateLimitView {
             batches_used: None,
             batches_limit: None,
             last_message: None,
+            window_minutes: None,
         }
     }
 
@@ -167,6 +172,33 @@ impl RateLimitView {
             batches_used: Some(state.batches_used),
             batches_limit: Some(state.batches_limit),
             last_message: state.last_throttle,
+            window_minutes: None,
+        }
+    }
+
+    /// Business Central's limits for one company: requests per five-minute window and
+    /// simultaneous requests, no daily or batch limit.
+    pub(crate) fn from_business_central(
+        state: folio_gl::business_central::RateLimitState,
+    ) -> RateLimitView {
+        RateLimitView {
+            api: folio_gl::ConnectorKind::BusinessCentral.as_str().to_owned(),
+            tenant: state.company,
+            minute_used: state.window_used,
+            minute_limit: state.window_limit,
+            day_used: 0,
+            day_limit: 0,
+            in_flight: state.in_flight,
+            concurrent_limit: state.concurrent_limit,
+            api_minute_remaining: None,
+            api_day_remaining: None,
+            last_problem: None,
+            paused_ms: state.paused_ms,
+            day_limited: false,
+            batches_used: None,
+            batches_limit: None,
+            last_message: state.last_throttle,
+            window_minutes: Some(state.window_minutes),
         }
     }
 }

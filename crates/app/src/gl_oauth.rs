@@ -276,8 +276,8 @@ pub(crate) fn xero_connector(
 impl Workspace {
     /// Where the rate limits of the workspace's cloud GL stand in this process (the desktop
     /// runs its syncs in-process, so this is what its sync monitor shows): Xero's per
-    /// organisation, QuickBooks' per company; `None` for GLs without such limits (Business
-    /// Central waits out each 429/503's `Retry-After` inside one request and keeps no hold).
+    /// organisation, QuickBooks' and Business Central's per company; `None` for GLs without
+    /// such limits.
     pub fn gl_rate_limits(&self) -> Result<Option<crate::dto_gl::RateLimitView>, AppError> {
         let connection = self.gl_connection()?;
         if ConnectorKind::parse(&connection.kind) == Some(ConnectorKind::QuickBooks) {
@@ -286,6 +286,13 @@ impl Workspace {
                 .as_deref()
                 .and_then(folio_gl::quickbooks::QuickBooks::rate_limit_state_of)
                 .map(crate::dto_gl::RateLimitView::from_quickbooks));
+        }
+        if ConnectorKind::parse(&connection.kind) == Some(ConnectorKind::BusinessCentral) {
+            return Ok(connection
+                .url
+                .as_deref()
+                .and_then(folio_gl::business_central::BusinessCentral::rate_limit_state_of)
+                .map(crate::dto_gl::RateLimitView::from_business_central));
         }
         let Some(oauth) = connection.oauth.as_ref() else {
             return Ok(None);
@@ -369,5 +376,38 @@ mod tests {
         assert!(!limits.day_limited);
         assert!(limits.batches_limit.is_some());
         assert_eq!(limits.minute_used, 0);
+
+        // Business Central: requests per five-minute window, its 100 simultaneous requests.
+        let url = "https://bc.test/v2.0/t1/Sandbox/api/v2.0/companies(c-42)";
+        let connection = Connection {
+            kind: ConnectorKind::BusinessCentral.as_str().to_owned(),
+            url: Some(url.to_owned()),
+            ledger: None,
+            user: Some("client-id".into()),
+            secret_ref: None,
+            oauth: None,
+        };
+        let change = ws.context.change();
+        ws.store
+            .save_settings(
+                &[(
+                    crate::gl::CONNECTION,
+                    &serde_json::to_string(&connection).unwrap(),
+                )],
+                &change,
+            )
+            .unwrap();
+        let limits = ws
+            .gl_rate_limits()
+            .unwrap()
+            .expect("business central has limits");
+        assert_eq!(limits.api, "business-central");
+        assert_eq!(limits.tenant, "Sandbox/c-42");
+        assert_eq!(
+            (limits.minute_limit, limits.window_minutes),
+            (6_000, Some(5))
+        );
+        assert_eq!(limits.concurrent_limit, 100);
+        assert!(!limits.day_limited);
     }
 }

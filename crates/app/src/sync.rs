@@ -499,6 +499,11 @@ impl Worker<'_> {
                 quickbooks.rate_limit_state(),
             ));
         }
+        if let AnyConnector::BusinessCentral(bc) = &self.connector {
+            self.report.rate_limit = Some(crate::dto_gl::RateLimitView::from_business_central(
+                bc.rate_limit_state(),
+            ));
+        }
         self.report.elapsed_ms = u64::try_from(self.elapsed().as_millis()).unwrap_or(u64::MAX);
         Ok(self.report)
     }

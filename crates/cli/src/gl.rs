@@ -280,11 +280,14 @@ fn print_sync(r: &SyncReport) {
     );
     if let Some(l) = &r.rate_limit {
         println!(
-            "{} rate limits for {}: {}/{} calls this minute{}{}{}",
+            "{} rate limits for {}: {}/{} calls {}{}{}{}",
             l.api,
             l.tenant,
             l.minute_used,
             l.minute_limit,
+            l.window_minutes
+                .map(|m| format!("in {m} minutes"))
+                .unwrap_or_else(|| "this minute".to_owned()),
             if l.day_limited {
                 format!(", {}/{} today", l.day_used, l.day_limit)
             } else {

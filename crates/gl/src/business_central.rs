@@ -50,6 +50,13 @@
 //! 403 is a refusal (missing permission); 429 and 503 wait for `Retry-After`; 500 and 504 after
 //! a write are unknown outcomes; a lost connection as in [`crate::http`].
 //!
+//! **Rate limits** (`administration/operational-limits-online`, "OData request limits";
+//! learn.microsoft.com/training/modules/work-with-api/4-limits): at most 6,000 requests per user
+//! in a five-minute sliding window (then 429 with `Retry-After`) and 100 simultaneous requests.
+//! Requests here go one at a time per company, so nothing is held back before sending; the
+//! process keeps a [`RateLimitState`] per company (requests in the window, in flight, the last
+//! 429/503's wait and message) only so the sync monitor can show where the company stands.
+//!
 //! Every operation of this process on one company runs alone (a gate per company URL, as for
 //! the other connectors): the batch is shared state in Business Central, and a look-up must not
 //! race this process's own writes.
@@ -93,6 +100,98 @@ pub const SCOPES: &[&str] = &[
     "https://api.businesscentral.dynamics.com/Financials.ReadWrite.All",
     "offline_access",
 ];
+
+/// Requests one user may send in [`WINDOW`] (Business Central online's operational limits).
+const WINDOW_LIMIT: u32 = 6_000;
+/// Business Central's sliding window for [`WINDOW_LIMIT`].
+const WINDOW: Duration = Duration::from_secs(5 * 60);
+/// Simultaneous requests Business Central accepts.
+const CONCURRENT_LIMIT: u32 = 100;
+
+/// Where this process stands against Business Central's limits for one company, for the sync
+/// monitor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RateLimitState {
+    /// `ENVIRONMENT/COMPANY-ID`.
+    pub company: String,
+    /// Requests sent in the last [`RateLimitState::window_minutes`] and the limit.
+    pub window_used: u32,
+    pub window_limit: u32,
+    /// The sliding window's length (5).
+    pub window_minutes: u32,
+    /// Requests under way and how many may be.
+    pub in_flight: u32,
+    pub concurrent_limit: u32,
+    /// How much of the last 429/503's `Retry-After` is still to run.
+    pub paused_ms: u64,
+    /// What the last 429/503 said.
+    pub last_throttle: Option<String>,
+}
+
+/// Requests of this process to one company: sent (within the window), under way, and the last
+/// wait Business Central asked for.
+#[derive(Debug, Default)]
+struct Throttle {
+    sent: std::collections::VecDeque<Instant>,
+    in_flight: u32,
+    paused_until: Option<Instant>,
+    last_throttle: Option<String>,
+}
+
+impl Throttle {
+    fn forget_old(&mut self, now: Instant) {
+        while self
+            .sent
+            .front()
+            .is_some_and(|t| now.saturating_duration_since(*t) >= WINDOW)
+        {
+            self.sent.pop_front();
+        }
+    }
+
+    fn started(&mut self, now: Instant) {
+        self.forget_old(now);
+        self.sent.push_back(now);
+        self.in_flight += 1;
+    }
+
+    fn finished(&mut self, now: Instant, throttled: Option<(Duration, &str)>) {
+        self.in_flight = self.in_flight.saturating_sub(1);
+        if let Some((wait, message)) = throttled {
+            self.paused_until = Some(now + wait);
+            self.last_throttle = Some(message.to_owned());
+        }
+    }
+
+    fn state(&mut self, company: String, now: Instant) -> RateLimitState {
+        self.forget_old(now);
+        let paused = self
+            .paused_until
+            .map(|until| until.saturating_duration_since(now))
+            .unwrap_or_default();
+        RateLimitState {
+            company,
+            window_used: u32::try_from(self.sent.len()).unwrap_or(u32::MAX),
+            window_limit: WINDOW_LIMIT,
+            window_minutes: u32::try_from(WINDOW.as_secs() / 60).unwrap_or(5),
+            in_flight: self.in_flight,
+            concurrent_limit: CONCURRENT_LIMIT,
+            paused_ms: u64::try_from(paused.as_millis()).unwrap_or(u64::MAX),
+            last_throttle: self.last_throttle.clone(),
+        }
+    }
+}
+
+/// The throttle state of every company this process talks to, by API URL (every connector of
+/// a company shares it, and the monitor reads it without one).
+static THROTTLES: Mutex<BTreeMap<String, Throttle>> = Mutex::new(BTreeMap::new());
+
+fn with_throttle<T>(api: &str, f: impl FnOnce(&mut Throttle) -> T) -> T {
+    let mut all = THROTTLES
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    f(all.entry(api.to_owned()).or_default())
+}
 
 /// The parts of a company's API URL.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -275,6 +374,25 @@ impl BusinessCentral {
 }
 
 impl BusinessCentral {
+    /// Where this process stands against Business Central's limits for this company.
+    pub fn rate_limit_state(&self) -> RateLimitState {
+        let company = CompanyUrl::parse(&self.inner.api)
+            .map(|c| format!("{}/{}", c.environment, c.company))
+            .unwrap_or_default();
+        with_throttle(&self.inner.api, |t| t.state(company, Instant::now()))
+    }
+
+    /// Where this process stands against Business Central's limits for the company at
+    /// `company_url`, without a connector (so without a token): the sync monitor asks between
+    /// syncs. `None` when the URL is not a company's.
+    pub fn rate_limit_state_of(company_url: &str) -> Option<RateLimitState> {
+        let url = CompanyUrl::parse(company_url)?;
+        let company = format!("{}/{}", url.environment, url.company);
+        Some(with_throttle(&url.api(), |t| {
+            t.state(company, Instant::now())
+        }))
+    }
+
     /// The company's name (`companyInformation`'s `displayName`): the first call after a
     /// sign-in, which shows that the signed-in user reaches the company.
     pub async fn company_name(&self) -> Result<String, GlError> {
@@ -430,6 +548,7 @@ impl Inner {
             }
             let started = SystemTime::now();
             let clock = Instant::now();
+            with_throttle(&self.api, |t| t.started(clock));
             let result = request.send().await;
             let (status, correlation, outcome) = match result {
                 Err(e) => {
@@ -484,6 +603,14 @@ impl Inner {
                     (status.as_u16().to_string(), correlation, outcome)
                 }
             };
+            let throttled = match &outcome {
+                Err(Failure {
+                    error: GlError::RateLimited { wait, message },
+                    ..
+                }) => Some((*wait, message.as_str())),
+                _ => None,
+            };
+            with_throttle(&self.api, |t| t.finished(Instant::now(), throttled));
             self.calls.push(CallRecord {
                 started,
                 connector: ConnectorKind::BusinessCentral.as_str().to_owned(),
@@ -1495,6 +1622,47 @@ impl Connector for BusinessCentral {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The monitor reads a company's requests in Business Central's five-minute window, those
+    /// under way, and the last 429's wait and message, without a connector.
+    #[test]
+    fn the_monitor_reads_the_company_throttle_without_a_connector() {
+        let url = "https://bc.example/v2.0/t1/Production/api/v2.0/companies(abc-1)";
+        let api = CompanyUrl::parse(url).unwrap().api();
+        let now = Instant::now();
+        let fresh = BusinessCentral::rate_limit_state_of(url).expect("a company URL");
+        assert_eq!(fresh.company, "Production/abc-1");
+        assert_eq!((fresh.window_used, fresh.window_limit), (0, 6_000));
+        assert_eq!((fresh.window_minutes, fresh.concurrent_limit), (5, 100));
+        assert_eq!((fresh.paused_ms, fresh.last_throttle.clone()), (0, None));
+        with_throttle(&api, |t| {
+            // One request six minutes ago has left the window.
+            if let Some(old) = now.checked_sub(Duration::from_secs(6 * 60)) {
+                t.started(old);
+                t.finished(old, None);
+            }
+            t.started(now);
+            t.started(now);
+            t.finished(
+                now,
+                Some((Duration::from_secs(30), "post: Too many requests")),
+            );
+        });
+        let state = BusinessCentral::rate_limit_state_of(url).unwrap();
+        assert_eq!((state.window_used, state.in_flight), (2, 1), "{state:?}");
+        assert!(
+            state.paused_ms > 20_000 && state.paused_ms <= 30_000,
+            "{state:?}"
+        );
+        assert_eq!(
+            state.last_throttle.as_deref(),
+            Some("post: Too many requests")
+        );
+        assert_eq!(
+            BusinessCentral::rate_limit_state_of("https://bc.example/v2.0/x"),
+            None
+        );
+    }
 
     #[test]
     fn company_urls_name_tenant_environment_and_company() {

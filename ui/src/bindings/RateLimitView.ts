@@ -6,7 +6,7 @@
  */
 export type RateLimitView = { 
 /**
- * The connector (`xero`, `quickbooks`).
+ * The connector (`xero`, `quickbooks`, `business-central`).
  */
 api: string, 
 /**
@@ -14,7 +14,7 @@ api: string,
  */
 tenant: string, 
 /**
- * Calls in the last minute, and the limit.
+ * Calls in the last minute (or in `window_minutes`), and the limit.
  */
 minute_used: number, minute_limit: number, 
 /**
@@ -48,6 +48,12 @@ day_limited: boolean,
  */
 batches_used: number | null, batches_limit: number | null, 
 /**
- * What the API said with its last refusal for a limit (QuickBooks' 429 text).
+ * What the API said with its last refusal for a limit (QuickBooks' 429 text, Business
+ * Central's 429/503).
  */
-last_message: string | null, };
+last_message: string | null, 
+/**
+ * The length of the sliding window `minute_used`/`minute_limit` count over when it is not
+ * one minute (Business Central: 5).
+ */
+window_minutes: number | null, };

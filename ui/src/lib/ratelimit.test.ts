@@ -20,6 +20,7 @@ function limits(extra: Partial<RateLimitView> = {}): RateLimitView {
     batches_used: null,
     batches_limit: null,
     last_message: null,
+    window_minutes: null,
     ...extra,
   };
 }
@@ -85,6 +86,29 @@ describe('rate limits in the sync monitor', () => {
     expect(rateLimitText(paused)).toContain('Paused 1 s: quickbooks asked to wait (ThrottleExceeded).');
     expect(rateLimitText(quickbooks({ last_message: 'ThrottleExceeded' }))).toContain(
       'Last limit hit: ThrottleExceeded.',
+    );
+  });
+
+  it("shows Business Central's five-minute window and its 429 while paused", () => {
+    const bc = limits({
+      api: 'business-central',
+      tenant: 'Production/abc-1',
+      minute_used: 5400,
+      minute_limit: 6000,
+      day_used: 0,
+      day_limit: 0,
+      concurrent_limit: 100,
+      day_limited: false,
+      window_minutes: 5,
+    });
+    expect(rateLimitText(bc)).toBe(
+      'business-central limits for Production/abc-1: 5400/6000 calls in 5 minutes · 1/100 in progress.',
+    );
+    expect(rateLimitTight(bc)).toBe(true);
+    expect(rateLimitTight({ ...bc, minute_used: 5399 })).toBe(false);
+    const paused = { ...bc, minute_used: 10, paused_ms: 30_000, last_message: 'post: Business Central says TooManyRequests' };
+    expect(rateLimitText(paused)).toContain(
+      'Paused 30 s: business-central asked to wait (post: Business Central says TooManyRequests).',
     );
   });
 });

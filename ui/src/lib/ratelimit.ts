@@ -1,7 +1,9 @@
 // How a cloud GL's rate limits are shown in the sync monitor: one sentence from a RateLimitView,
 // naming what is nearly used up and, after the API asked to wait, how long every call is held.
 // Xero limits calls per minute and per day; QuickBooks per minute and batches per minute, with
-// no daily limit (day_limited false), and says only a message with its 429.
+// no daily limit (day_limited false), and says only a message with its 429. Business Central
+// counts requests in a five-minute sliding window (window_minutes 5) against 100 simultaneous ones
+// and says a message with its 429/503.
 import type { RateLimitView } from '../bindings/RateLimitView';
 
 /** Whole seconds, rounded up (a pause of 200 ms still reads "1 s"). */
@@ -11,7 +13,8 @@ function seconds(ms: number): number {
 
 /** The limits as one line: calls this minute, today and in progress against each limit. */
 export function rateLimitText(l: RateLimitView): string {
-  const parts = [`${l.minute_used}/${l.minute_limit} calls this minute`];
+  const window = l.window_minutes !== null ? `in ${l.window_minutes} minutes` : 'this minute';
+  const parts = [`${l.minute_used}/${l.minute_limit} calls ${window}`];
   if (l.batches_used !== null && l.batches_limit !== null) parts.push(`${l.batches_used}/${l.batches_limit} batches`);
   if (l.day_limited) parts.push(`${l.day_used}/${l.day_limit} today`);
   parts.push(`${l.in_flight}/${l.concurrent_limit} in progress`);
