@@ -260,6 +260,25 @@ async fn throttling_maintenance_and_expired_tokens_are_waited_out() {
         "{:?}",
         outcome[0].1
     );
+    // The monitor's state of the company: the 429's message, every request in the window,
+    // none left under way.
+    let state = c.rate_limit_state();
+    assert!(
+        state
+            .last_throttle
+            .as_deref()
+            .is_some_and(|m| m.contains("Business Central")),
+        "{state:?}"
+    );
+    assert_eq!(state.in_flight, 0, "{state:?}");
+    assert!(state.window_used >= 4, "{state:?}");
+    assert_eq!(
+        folio_gl::business_central::BusinessCentral::rate_limit_state_of(&BcSim::company_url(
+            &bc.url()
+        ))
+        .map(|s| s.last_throttle),
+        Some(state.last_throttle.clone())
+    );
     bc.set_rate_limit(None);
     // An expired access token: one refresh (a new refresh token too), then the post goes on.
     bc.expire_access_tokens();
