@@ -337,7 +337,8 @@ mod tests {
     use super::*;
 
     /// A QuickBooks connection shows its company (the realm) and, in the sync monitor, the
-    /// company's throttle as this process keeps it; a ledger file has no limits.
+    /// company's throttle as this process keeps it, as does Business Central's (a five-minute
+    /// window); a ledger file has no limits.
     #[test]
     fn quickbooks_shows_its_company_and_its_throttle() {
         let dir = tempfile::tempdir().unwrap();
