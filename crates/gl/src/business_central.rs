@@ -64,7 +64,7 @@
 use crate::JournalRef;
 use crate::connector::{
     BatchOutcome, Capabilities, Connector, ConnectorKind, GlError, GlMasterData, Outgoing, Posted,
-    all_failed,
+    all_failed, outcome,
 };
 use crate::monitor::{CallLog, CallRecord};
 use crate::oauth::{OAuthClient, TokenSource};
@@ -1188,7 +1188,7 @@ impl Inner {
             }
         }
         if planned.is_empty() {
-            return Ok(outcome(batch, results));
+            return Ok(outcome(batch, &results));
         }
         let journal = self.batch(&code).await?;
         let refs: Vec<&str> = planned.iter().map(|p| p.out.reference.as_str()).collect();
@@ -1244,7 +1244,7 @@ impl Inner {
             }
         }
         if ready.is_empty() {
-            return Ok(outcome(batch, results));
+            return Ok(outcome(batch, &results));
         }
         // Nothing incomplete may be in the batch when it is posted.
         let mut clean = true;
@@ -1268,7 +1268,7 @@ impl Inner {
                     )),
                 );
             }
-            return Ok(outcome(batch, results));
+            return Ok(outcome(batch, &results));
         }
         let action = format!("{}/journals({journal})/Microsoft.NAV.post", self.api);
         let post = self.write(Method::POST, &action, None).await;
@@ -1291,7 +1291,7 @@ impl Inner {
                         Err(GlError::unknown(format!("posted but not read back: {e}"))),
                     );
                 }
-                return Ok(outcome(batch, results));
+                return Ok(outcome(batch, &results));
             }
         };
         for r in ready {
@@ -1308,7 +1308,7 @@ impl Inner {
             };
             results.insert(r.to_owned(), result);
         }
-        Ok(outcome(batch, results))
+        Ok(outcome(batch, &results))
     }
 
     /// The post of the batch was refused with `message`. What was posted after all (by an
@@ -1347,7 +1347,7 @@ impl Inner {
                 for r in ready {
                     results.insert((*r).to_owned(), Err(e.clone()));
                 }
-                return outcome(batch, results);
+                return outcome(batch, &results);
             }
         }
         let lines = self.batch_lines(journal, None, "post").await.ok();
@@ -1387,7 +1387,7 @@ impl Inner {
             let own = lines.get(&c).cloned().unwrap_or_default();
             let _ = self.delete_lines(journal, &own).await;
         }
-        outcome(batch, results)
+        outcome(batch, &results)
     }
 
     async fn master_data(&self) -> Result<GlMasterData, GlError> {
@@ -1544,20 +1544,6 @@ fn gl_id(reference: &str, numbers: &[i64]) -> String {
         (Some(first), _) => format!("{reference} (G/L entry {first})"),
         _ => reference.to_owned(),
     }
-}
-
-/// The batch's results in the order sent.
-fn outcome(batch: &[Outgoing], results: BTreeMap<String, Result<Posted, GlError>>) -> BatchOutcome {
-    batch
-        .iter()
-        .map(|o| {
-            let result = results
-                .get(o.reference.as_str())
-                .cloned()
-                .unwrap_or_else(|| Err(GlError::unknown("no outcome")));
-            (o.reference.clone(), result)
-        })
-        .collect()
 }
 
 impl Connector for BusinessCentral {

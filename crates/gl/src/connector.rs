@@ -193,6 +193,26 @@ pub trait Connector: Send + Sync + 'static {
     fn drain_calls(&self) -> Vec<CallRecord>;
 }
 
+/// The batch's results in the order sent; a journal missing from `results` has an unknown outcome.
+pub(crate) fn outcome<K>(
+    batch: &[Outgoing],
+    results: &BTreeMap<K, Result<Posted, GlError>>,
+) -> BatchOutcome
+where
+    K: std::borrow::Borrow<str> + Ord,
+{
+    batch
+        .iter()
+        .map(|o| {
+            let result = results
+                .get(o.reference.as_str())
+                .cloned()
+                .unwrap_or_else(|| Err(GlError::unknown("no outcome")));
+            (o.reference.clone(), result)
+        })
+        .collect()
+}
+
 /// Every journal of `batch` failed the same way (a request that carried them all failed).
 pub(crate) fn all_failed(batch: &[Outgoing], error: &GlError) -> BatchOutcome {
     batch

@@ -27,7 +27,7 @@
 use crate::chart::{Chart, parse_account_name};
 use crate::connector::{
     BatchOutcome, Capabilities, Connector, ConnectorKind, GlError, GlMasterData, Outgoing, Posted,
-    all_failed,
+    all_failed, outcome,
 };
 use crate::http::{Http, json};
 use crate::monitor::{CallLog, CallRecord};
@@ -475,16 +475,7 @@ impl Inner {
                 results.insert(reference, result);
             }
         }
-        Ok(batch
-            .iter()
-            .map(|o| {
-                let result = results
-                    .get(o.reference.as_str())
-                    .cloned()
-                    .unwrap_or_else(|| Err(GlError::unknown("no outcome")));
-                (o.reference.clone(), result)
-            })
-            .collect())
+        Ok(outcome(batch, &results))
     }
 
     async fn master_data(&self) -> Result<GlMasterData, GlError> {

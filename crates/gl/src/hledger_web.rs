@@ -44,7 +44,7 @@ use crate::JournalRef;
 use crate::chart::{Chart, parse_account_name};
 use crate::connector::{
     BatchOutcome, Capabilities, Connector, ConnectorKind, GlError, GlMasterData, Outgoing, Posted,
-    all_failed,
+    all_failed, outcome,
 };
 use crate::http::{Http, json};
 use crate::ledger_text::meta_key;
@@ -476,7 +476,7 @@ impl Inner {
             }
         }
         if candidates.is_empty() {
-            return Ok(outcome(batch, results));
+            return Ok(outcome(batch, &results));
         }
         let refs: Vec<&str> = candidates.iter().map(|o| o.reference.as_str()).collect();
         // A reference whose absence is unconfirmed is written: the outbox sends only journals it
@@ -522,7 +522,7 @@ impl Inner {
             }
         }
         if sent.is_empty() {
-            return Ok(outcome(batch, results));
+            return Ok(outcome(batch, &results));
         }
         let refs: Vec<&str> = sent.iter().map(|(o, _)| o.reference.as_str()).collect();
         let back = match self.locate(&refs, "read_back").await {
@@ -534,7 +534,7 @@ impl Inner {
                         Err(GlError::unknown(format!("sent but not read back: {e}"))),
                     );
                 }
-                return Ok(outcome(batch, results));
+                return Ok(outcome(batch, &results));
             }
         };
         for (out, lost) in sent {
@@ -569,7 +569,7 @@ impl Inner {
             };
             results.insert(reference, result);
         }
-        Ok(outcome(batch, results))
+        Ok(outcome(batch, &results))
     }
 
     async fn master_data(&self) -> Result<GlMasterData, GlError> {
@@ -584,20 +584,6 @@ impl Inner {
             ..GlMasterData::default()
         })
     }
-}
-
-/// The batch's results in the order sent.
-fn outcome(batch: &[Outgoing], results: BTreeMap<&str, Result<Posted, GlError>>) -> BatchOutcome {
-    batch
-        .iter()
-        .map(|o| {
-            let result = results
-                .get(o.reference.as_str())
-                .cloned()
-                .unwrap_or_else(|| Err(GlError::unknown("no outcome")));
-            (o.reference.clone(), result)
-        })
-        .collect()
 }
 
 async fn read_journal(path: &Path) -> Result<String, GlError> {

@@ -10,6 +10,7 @@ pub mod any;
 pub mod business_central;
 pub mod chart;
 pub mod connector;
+mod doubt;
 pub mod fault_proxy;
 pub mod fava;
 pub mod hledger_web;

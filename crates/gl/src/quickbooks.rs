@@ -60,8 +60,9 @@
 use crate::JournalRef;
 use crate::connector::{
     BatchOutcome, Capabilities, Connector, ConnectorKind, GlError, GlMasterData, Outgoing, Posted,
-    all_failed,
+    all_failed, outcome,
 };
+use crate::doubt::{Doubt, Doubts};
 use crate::monitor::{CallLog, CallRecord};
 use chrono::NaiveDate;
 use folio_domain::{
@@ -171,11 +172,10 @@ struct Inner {
     dimensions: Dimensions,
     limiter: Arc<Limiter>,
     lists: tokio::sync::Mutex<Option<Lists>>,
-    /// When a write of each reference was last sent without a known outcome.
-    doubtful: Mutex<HashMap<String, Instant>>,
+    /// The references whose write may still be booked (for `write_bound`).
+    doubts: Doubts,
     /// The attempt generation of each reference (moves on after a proven absence).
     generation: Mutex<HashMap<String, u32>>,
-    write_bound: Duration,
 }
 
 /// What a batch is resolved against, read from QuickBooks.
@@ -443,9 +443,8 @@ impl QuickBooks {
                 calls: CallLog::default(),
                 dimensions,
                 lists: tokio::sync::Mutex::new(None),
-                doubtful: Mutex::new(HashMap::new()),
+                doubts: Doubts::new(write_bound),
                 generation: Mutex::new(HashMap::new()),
-                write_bound,
             }),
         })
     }
@@ -1105,26 +1104,14 @@ impl Inner {
     }
 
     fn doubt(&self, refs: &[&str]) {
-        let mut doubtful = self
-            .doubtful
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let now = Instant::now();
-        for r in refs {
-            doubtful.insert((*r).to_owned(), now);
-        }
+        self.doubts.mark(refs);
     }
 
     /// Whether a write of `reference` may still be booked inside QuickBooks.
     fn in_doubt(&self, reference: &str) -> bool {
-        let mut doubtful = self
-            .doubtful
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        match doubtful.get(reference) {
-            Some(at) if at.elapsed() < self.write_bound => true,
-            Some(_) => {
-                doubtful.remove(reference);
+        match self.doubts.check(reference) {
+            Doubt::Open => true,
+            Doubt::Lapsed => {
                 // Proven absent after the bound: the next attempt is a new request.
                 *self
                     .generation
@@ -1134,15 +1121,12 @@ impl Inner {
                     .or_insert(0) += 1;
                 false
             }
-            None => false,
+            Doubt::Clear => false,
         }
     }
 
     fn settled(&self, reference: &str) {
-        self.doubtful
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .remove(reference);
+        self.doubts.settle(reference);
     }
 
     /// The entries whose `DocNumber` is one of `refs`: reference → (Id, TxnDate).
@@ -1207,7 +1191,7 @@ impl Inner {
             }
         }
         if candidates.is_empty() {
-            return Ok(outcome(batch, results));
+            return Ok(outcome(batch, &results));
         }
         let refs: Vec<&str> = candidates
             .iter()
@@ -1352,7 +1336,7 @@ impl Inner {
                 }
             }
         }
-        Ok(outcome(batch, results))
+        Ok(outcome(batch, &results))
     }
 
     async fn master_data(&self) -> Result<GlMasterData, GlError> {
@@ -1507,20 +1491,6 @@ fn created(entry: &Value, request_id: &str) -> Result<Posted, GlError> {
             "QuickBooks' answer has no JournalEntry Id",
         )),
     }
-}
-
-/// The batch's results in the order sent.
-fn outcome(batch: &[Outgoing], results: BTreeMap<String, Result<Posted, GlError>>) -> BatchOutcome {
-    batch
-        .iter()
-        .map(|o| {
-            let result = results
-                .get(o.reference.as_str())
-                .cloned()
-                .unwrap_or_else(|| Err(GlError::unknown("no outcome")));
-            (o.reference.clone(), result)
-        })
-        .collect()
 }
 
 impl Connector for QuickBooks {

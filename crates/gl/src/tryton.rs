@@ -47,8 +47,9 @@
 use crate::JournalRef;
 use crate::connector::{
     BatchOutcome, Capabilities, Connector, ConnectorKind, GlError, GlMasterData, Outgoing, Posted,
-    all_failed,
+    all_failed, outcome,
 };
+use crate::doubt::{Doubt, Doubts};
 use crate::http::{Http, json};
 use crate::monitor::{CallLog, CallRecord};
 use chrono::{Datelike, NaiveDate};
@@ -60,7 +61,7 @@ use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Journals per batch: one create request carries them all.
 const MAX_BATCH: usize = 100;
@@ -86,9 +87,8 @@ struct Inner {
     gate: Arc<tokio::sync::Mutex<()>>,
     /// The session (`Authorization` header value) and the user's context.
     session: Mutex<Option<(String, Value)>>,
-    /// When a write of each reference was last sent without a known outcome.
-    doubtful: Mutex<HashMap<String, Instant>>,
-    write_bound: Duration,
+    /// The references whose write may still commit (for `write_bound`).
+    doubts: Doubts,
 }
 
 /// What a batch resolves journals against, read from Tryton.
@@ -140,8 +140,7 @@ impl Tryton {
                 http: Http::new(ConnectorKind::Tryton.as_str(), timeout)?,
                 calls: CallLog::default(),
                 session: Mutex::new(None),
-                doubtful: Mutex::new(HashMap::new()),
-                write_bound,
+                doubts: Doubts::new(write_bound),
             }),
         })
     }
@@ -484,37 +483,16 @@ impl Inner {
 
     /// Marks `refs` as written with a lost answer now.
     fn doubt(&self, refs: &[&str]) {
-        let mut doubtful = self
-            .doubtful
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let now = Instant::now();
-        for r in refs {
-            doubtful.insert((*r).to_owned(), now);
-        }
+        self.doubts.mark(refs);
     }
 
     /// Whether a write of `reference` may still commit inside Tryton.
     fn in_doubt(&self, reference: &str) -> bool {
-        let mut doubtful = self
-            .doubtful
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        match doubtful.get(reference) {
-            Some(at) if at.elapsed() < self.write_bound => true,
-            Some(_) => {
-                doubtful.remove(reference);
-                false
-            }
-            None => false,
-        }
+        self.doubts.check(reference) == Doubt::Open
     }
 
     fn settled(&self, reference: &str) {
-        self.doubtful
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .remove(reference);
+        self.doubts.settle(reference);
     }
 
     async fn books(&self) -> Result<Books, GlError> {
@@ -747,7 +725,7 @@ impl Inner {
             }
         }
         if candidates.is_empty() {
-            return Ok(outcome(batch, results));
+            return Ok(outcome(batch, &results));
         }
         let refs: Vec<&str> = candidates
             .iter()
@@ -817,7 +795,7 @@ impl Inner {
         let mut to_post: Vec<(&str, i64)> = drafts;
         to_post.extend(created);
         if to_post.is_empty() {
-            return Ok(outcome(batch, results));
+            return Ok(outcome(batch, &results));
         }
         let ids: Vec<i64> = to_post.iter().map(|(_, id)| *id).collect();
         let posted = self.post_moves(&ids).await;
@@ -855,7 +833,7 @@ impl Inner {
                         Err(GlError::unknown(format!("posted but not read back: {e}"))),
                     );
                 }
-                return Ok(outcome(batch, results));
+                return Ok(outcome(batch, &results));
             }
         };
         for r in refs {
@@ -878,7 +856,7 @@ impl Inner {
             };
             results.insert(r.to_owned(), result);
         }
-        Ok(outcome(batch, results))
+        Ok(outcome(batch, &results))
     }
 
     /// `account.move.create` of `values` (the moves of `refs`), returning their ids.
@@ -1135,20 +1113,6 @@ fn post_error(error: RpcError) -> GlError {
         RpcError::Login => GlError::retryable("Tryton refused the session"),
         RpcError::Other(e) => e,
     }
-}
-
-/// The batch's results in the order sent.
-fn outcome(batch: &[Outgoing], results: BTreeMap<String, Result<Posted, GlError>>) -> BatchOutcome {
-    batch
-        .iter()
-        .map(|o| {
-            let result = results
-                .get(o.reference.as_str())
-                .cloned()
-                .unwrap_or_else(|| Err(GlError::unknown("no outcome")));
-            (o.reference.clone(), result)
-        })
-        .collect()
 }
 
 /// Standard base64 (RFC 4648, with padding), for the session header.
