@@ -24,6 +24,46 @@ fn has(tool: &str) -> bool {
         .is_ok_and(|o| o.status.success())
 }
 
+/// `PATH`, and `HOME` and the XDG folders as folders of `scratch` (made, the runtime folder
+/// private to the user as the Secret Service wants): all a test's keychain process sees.
+fn scratch_env(scratch: &Path) -> Vec<(String, String)> {
+    let mut env = vec![("PATH".to_owned(), std::env::var("PATH").unwrap_or_default())];
+    for (var, sub) in [
+        ("HOME", "home"),
+        ("XDG_DATA_HOME", "data"),
+        ("XDG_CONFIG_HOME", "config"),
+        ("XDG_CACHE_HOME", "cache"),
+        ("XDG_RUNTIME_DIR", "runtime"),
+    ] {
+        let dir = scratch.join(sub);
+        std::fs::create_dir_all(&dir).expect("scratch folder");
+        env.push((var.to_owned(), dir.display().to_string()));
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(
+            scratch.join("runtime"),
+            std::fs::Permissions::from_mode(0o700),
+        )
+        .expect("runtime folder");
+    }
+    env
+}
+
+/// `dbus-run-session` running `sh -c script` in `scratch/home`, with [`scratch_env`] and nothing
+/// else of the test's environment: for a script that unlocks its own gnome-keyring and runs
+/// `folio` against it (the caller adds what the script reads, such as the secret).
+pub fn session_script(scratch: &Path, script: &str) -> Command {
+    let mut command = Command::new("dbus-run-session");
+    command
+        .args(["--", "sh", "-c", script])
+        .env_clear()
+        .envs(scratch_env(scratch))
+        .current_dir(scratch.join("home"));
+    command
+}
+
 impl KeyringSession {
     /// Starts the session with its folders under `scratch`; `None` (after [`crate::gl_support::skip`])
     /// when dbus-run-session or gnome-keyring-daemon is missing.
@@ -35,27 +75,7 @@ impl KeyringSession {
             );
             return None;
         }
-        let mut env = vec![("PATH".to_owned(), std::env::var("PATH").unwrap_or_default())];
-        for (var, sub) in [
-            ("HOME", "home"),
-            ("XDG_DATA_HOME", "data"),
-            ("XDG_CONFIG_HOME", "config"),
-            ("XDG_CACHE_HOME", "cache"),
-            ("XDG_RUNTIME_DIR", "runtime"),
-        ] {
-            let dir = scratch.join(sub);
-            std::fs::create_dir_all(&dir).expect("scratch folder");
-            env.push((var.to_owned(), dir.display().to_string()));
-        }
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(
-                scratch.join("runtime"),
-                std::fs::Permissions::from_mode(0o700),
-            )
-            .expect("runtime folder");
-        }
+        let mut env = scratch_env(scratch);
         let script = "set -e
 echo -n scratch-password | gnome-keyring-daemon --unlock --components=secrets >/dev/null
 echo \"$DBUS_SESSION_BUS_ADDRESS\"

@@ -430,7 +430,7 @@ fn journals_reach_business_central_exactly_once_through_faults() {
         ..SimConfig::default()
     });
     let dir = tempfile::tempdir().unwrap();
-    let ws_dir = crate::gl_tryton::workspace_with_queued_tryton_journals(dir.path(), n);
+    let ws_dir = crate::gl_sync::workspace_with_queued_contract_journals(dir.path(), n, 9);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -662,7 +662,7 @@ fn sync_killed_thirty_times_posts_every_journal_to_business_central_once() {
     let bc = BcSim::start(SimConfig::default());
     let dir = tempfile::tempdir().unwrap();
     let queued = 150;
-    let ws = crate::gl_tryton::workspace_with_queued_tryton_journals(dir.path(), queued);
+    let ws = crate::gl_sync::workspace_with_queued_contract_journals(dir.path(), queued, 9);
     let mut outputs = String::new();
 
     // A URL that is not a company's is refused before any sign-in.

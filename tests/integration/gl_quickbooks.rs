@@ -495,56 +495,6 @@ async fn a_revoked_grant_asks_to_sign_in_again() {
     assert_eq!(refreshes, 1, "one refresh was tried, not a loop");
 }
 
-/// A demo workspace with `n` more invoices, each given journal `k` of the contract suite (memo
-/// "Supplier …", EUR, dated in the demo's open months), approved and queued in the outbox.
-fn workspace_with_queued_journals(dir: &std::path::Path, n: usize) -> std::path::PathBuf {
-    use folio_app::{Context, Workspace};
-    use rand::SeedableRng;
-    let ws_dir = dir.join("ws");
-    let (mut ws, _) = Workspace::init(&ws_dir, true, Context::from_environment()).unwrap();
-    let today = chrono::NaiveDate::from_ymd_opt(2026, 6, 15).unwrap();
-    let templates: Vec<(String, String, String)> = folio_app::demo::demo_invoices(today)
-        .into_iter()
-        .filter_map(|f| {
-            let number = folio_import::import_bytes(&f.bytes).ok()?.document.number;
-            Some((f.file_name, String::from_utf8(f.bytes).ok()?, number))
-        })
-        .collect();
-    let inbox = dir.join("inbox");
-    std::fs::create_dir_all(&inbox).unwrap();
-    for i in 0..n {
-        let (name, text, number) = &templates[i % templates.len()];
-        let unique = text.replace(number.as_str(), &format!("{number}-X{i}"));
-        std::fs::write(inbox.join(format!("{i:05}-{name}")), unique).unwrap();
-    }
-    let (_, summary) = ws.import_paths(&[inbox], &mut |_| {}).unwrap();
-    assert_eq!(summary.rejected, 0);
-    let tag = ws
-        .ensure_workspace_tag(&mut rand::rngs::StdRng::seed_from_u64(17))
-        .unwrap();
-    drop(ws);
-    let mut store = folio_store::Store::open(&ws_dir).unwrap();
-    let change = folio_store::Change::new("clerk", chrono::Utc::now());
-    let approval = folio_store::Change::new("controller", chrono::Utc::now());
-    let mut k = 0u32;
-    for row in store.list_documents().unwrap() {
-        if !row.number.contains("-X") {
-            continue;
-        }
-        k += 1;
-        let mut journal = folio_tests::gl_support::journal(k);
-        // The demo workspace's rules lock January to August 2026.
-        journal.date = chrono::NaiveDate::from_ymd_opt(2026, 9 + k % 4, 1 + k % 28).unwrap();
-        let id = store.save_journal_draft(row.id, &journal, &change).unwrap();
-        let reference = folio_gl::JournalRef::new(&tag, id.0).unwrap();
-        store
-            .approve_and_queue(id, reference.as_str(), &approval)
-            .unwrap();
-    }
-    assert_eq!(k as usize, n);
-    ws_dir
-}
-
 /// The demo chart as a QuickBooks company (1600 payables; cost centres as classes, projects as
 /// departments; the contract journals' supplier as a vendor).
 fn demo_company() -> Company {
@@ -588,7 +538,7 @@ fn journals_reach_quickbooks_exactly_once_through_faults() {
         .unwrap();
     let sim = rt.block_on(QboSim::start(demo_company()));
     let dir = tempfile::tempdir().unwrap();
-    let ws_dir = workspace_with_queued_journals(dir.path(), FAULT_RUN);
+    let ws_dir = crate::gl_sync::workspace_with_queued_contract_journals(dir.path(), FAULT_RUN, 17);
     let schedule = Schedule {
         faults: vec![
             (Fault::DropResponse, 40),
@@ -736,7 +686,7 @@ fn sync_to_quickbooks_killed_thirty_times_posts_every_journal_once() {
         ..Limits::default()
     });
     let scratch = tempfile::tempdir().unwrap();
-    let ws = workspace_with_queued_journals(scratch.path(), CRASH_RUN);
+    let ws = crate::gl_sync::workspace_with_queued_contract_journals(scratch.path(), CRASH_RUN, 17);
     let mut rng = rand::rngs::StdRng::seed_from_u64(31);
     let delays: Vec<String> = (0..30)
         .map(|_| format!("{:.3}", f64::from(rng.random_range(150u32..700)) / 1000.0))
@@ -780,28 +730,9 @@ set -e
 ",
         delays = delays.join(" ")
     );
-    let mut cmd = std::process::Command::new("dbus-run-session");
-    cmd.args(["--", "sh", "-c", &script]).env_clear();
-    for (var, sub) in [
-        ("HOME", "home"),
-        ("XDG_DATA_HOME", "data"),
-        ("XDG_CONFIG_HOME", "config"),
-        ("XDG_CACHE_HOME", "cache"),
-        ("XDG_RUNTIME_DIR", "runtime"),
-    ] {
-        let dir = scratch.path().join(sub);
-        std::fs::create_dir_all(&dir).unwrap();
-        cmd.env(var, &dir);
-    }
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let runtime = scratch.path().join("runtime");
-        std::fs::set_permissions(&runtime, std::fs::Permissions::from_mode(0o700)).unwrap();
-    }
+    let mut cmd = folio_tests::keyring_support::session_script(scratch.path(), &script);
     let out = cmd
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("APP_SECRET", CLIENT_SECRET)
-        .current_dir(scratch.path().join("home"))
         .output()
         .expect("dbus-run-session runs");
     let stdout = String::from_utf8_lossy(&out.stdout);

@@ -52,20 +52,7 @@ pub(crate) fn workspace_with_queued_journals_where(
 ) -> (PathBuf, usize) {
     let ws_dir = dir.join("ws");
     let (mut ws, _) = Workspace::init(&ws_dir, true, Context::from_environment()).unwrap();
-    let inbox = dir.join("inbox");
-    std::fs::create_dir_all(&inbox).unwrap();
-    let templates: Vec<(String, String, String)> = folio_app::demo::demo_invoices(today())
-        .into_iter()
-        .filter_map(|f| {
-            let number = folio_import::import_bytes(&f.bytes).ok()?.document.number;
-            Some((f.file_name, String::from_utf8(f.bytes).ok()?, number))
-        })
-        .collect();
-    for i in 0..extra {
-        let (name, text, number) = &templates[i % templates.len()];
-        let unique = text.replace(number.as_str(), &format!("{number}-X{i}"));
-        std::fs::write(inbox.join(format!("{i:05}-{name}")), unique).unwrap();
-    }
+    let inbox = numbered_demo_copies(dir, extra);
     if extra > 0 {
         let (_, summary) = ws.import_paths(&[inbox], &mut |_| {}).unwrap();
         assert_eq!(summary.rejected, 0);
@@ -106,6 +93,62 @@ pub(crate) fn workspace_with_queued_journals_where(
         queued += 1;
     }
     (ws_dir, queued)
+}
+
+/// `dir/inbox` holding `n` copies of the demo's invoices, each numbered apart (`NUMBER-Xi`).
+fn numbered_demo_copies(dir: &Path, n: usize) -> PathBuf {
+    let inbox = dir.join("inbox");
+    std::fs::create_dir_all(&inbox).unwrap();
+    let templates: Vec<(String, String, String)> = folio_app::demo::demo_invoices(today())
+        .into_iter()
+        .filter_map(|f| {
+            let number = folio_import::import_bytes(&f.bytes).ok()?.document.number;
+            Some((f.file_name, String::from_utf8(f.bytes).ok()?, number))
+        })
+        .collect();
+    for i in 0..n {
+        let (name, text, number) = &templates[i % templates.len()];
+        let unique = text.replace(number.as_str(), &format!("{number}-X{i}"));
+        std::fs::write(inbox.join(format!("{i:05}-{name}")), unique).unwrap();
+    }
+    inbox
+}
+
+/// A demo workspace with `n` more invoices (the demo's, numbered apart), each given journal `k`
+/// of the contract suite (EUR, the chart every GL simulator and template has; dated September to
+/// December, the months the demo leaves open), approved and queued in the outbox; the demo's own
+/// journals stay drafts. `seed` draws the workspace tag. Returns the workspace's folder.
+pub(crate) fn workspace_with_queued_contract_journals(dir: &Path, n: usize, seed: u64) -> PathBuf {
+    let ws_dir = dir.join("ws");
+    let (mut ws, _) = Workspace::init(&ws_dir, true, Context::from_environment()).unwrap();
+    let inbox = numbered_demo_copies(dir, n);
+    let (_, summary) = ws.import_paths(&[inbox], &mut |_| {}).unwrap();
+    assert_eq!(summary.rejected, 0);
+    let tag = ws
+        .ensure_workspace_tag(&mut StdRng::seed_from_u64(seed))
+        .unwrap();
+    drop(ws);
+    let mut store = folio_store::Store::open(&ws_dir).unwrap();
+    // Prepared by the demo's clerk, approved by one of its controllers.
+    let change = folio_store::Change::new("clerk", chrono::Utc::now());
+    let approval = folio_store::Change::new("controller", chrono::Utc::now());
+    let mut k = 0u32;
+    for row in store.list_documents().unwrap() {
+        if !row.number.contains("-X") {
+            continue;
+        }
+        k += 1;
+        let mut journal = folio_tests::gl_support::journal(k);
+        // The demo workspace's rules lock January to August 2026: dated in its open months.
+        journal.date = chrono::NaiveDate::from_ymd_opt(2026, 9 + k % 4, 1 + k % 28).unwrap();
+        let id = store.save_journal_draft(row.id, &journal, &change).unwrap();
+        let reference = folio_gl::JournalRef::new(&tag, id.0).unwrap();
+        store
+            .approve_and_queue(id, reference.as_str(), &approval)
+            .unwrap();
+    }
+    assert_eq!(k as usize, n);
+    ws_dir
 }
 
 /// `(reference, state, gl_id)` of every outbox entry.

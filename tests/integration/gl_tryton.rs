@@ -162,62 +162,6 @@ async fn master_data_has_accounts_cost_centres_taxes_parties_and_periods() {
     assert_eq!(open.len(), 12, "{open:?}");
 }
 
-/// A demo workspace with `n` more invoices (the demo's, numbered apart), each given journal `k`
-/// of the contract suite (EUR, the chart the Tryton template has; dated September to December,
-/// the months the demo leaves open), approved and queued in the outbox; the demo's own journals
-/// stay drafts. Returns the workspace's folder.
-pub(crate) fn workspace_with_queued_tryton_journals(
-    dir: &std::path::Path,
-    n: usize,
-) -> std::path::PathBuf {
-    use folio_app::{Context, Workspace};
-    use rand::SeedableRng;
-    let ws_dir = dir.join("ws");
-    let (mut ws, _) = Workspace::init(&ws_dir, true, Context::from_environment()).unwrap();
-    let today = chrono::NaiveDate::from_ymd_opt(2026, 6, 15).unwrap();
-    let templates: Vec<(String, String, String)> = folio_app::demo::demo_invoices(today)
-        .into_iter()
-        .filter_map(|f| {
-            let number = folio_import::import_bytes(&f.bytes).ok()?.document.number;
-            Some((f.file_name, String::from_utf8(f.bytes).ok()?, number))
-        })
-        .collect();
-    let inbox = dir.join("inbox");
-    std::fs::create_dir_all(&inbox).unwrap();
-    for i in 0..n {
-        let (name, text, number) = &templates[i % templates.len()];
-        let unique = text.replace(number.as_str(), &format!("{number}-X{i}"));
-        std::fs::write(inbox.join(format!("{i:05}-{name}")), unique).unwrap();
-    }
-    let (_, summary) = ws.import_paths(&[inbox], &mut |_| {}).unwrap();
-    assert_eq!(summary.rejected, 0);
-    let tag = ws
-        .ensure_workspace_tag(&mut rand::rngs::StdRng::seed_from_u64(9))
-        .unwrap();
-    drop(ws);
-    let mut store = folio_store::Store::open(&ws_dir).unwrap();
-    // Prepared by the demo's clerk, approved by one of its controllers.
-    let change = folio_store::Change::new("clerk", chrono::Utc::now());
-    let approval = folio_store::Change::new("controller", chrono::Utc::now());
-    let mut k = 0u32;
-    for row in store.list_documents().unwrap() {
-        if !row.number.contains("-X") {
-            continue;
-        }
-        k += 1;
-        let mut journal = folio_tests::gl_support::journal(k);
-        // The demo workspace's rules lock January to August 2026: dated in its open months.
-        journal.date = chrono::NaiveDate::from_ymd_opt(2026, 9 + k % 4, 1 + k % 28).unwrap();
-        let id = store.save_journal_draft(row.id, &journal, &change).unwrap();
-        let reference = folio_gl::JournalRef::new(&tag, id.0).unwrap();
-        store
-            .approve_and_queue(id, reference.as_str(), &approval)
-            .unwrap();
-    }
-    assert_eq!(k as usize, n);
-    ws_dir
-}
-
 /// 500 journals queued in a workspace's outbox, posted by Folio's sync worker through the fault
 /// proxy (answers dropped after Tryton booked, connections reset, 500, 503, 429 with
 /// Retry-After, answers held past the client's timeout) with trytond killed and restarted under
@@ -235,7 +179,7 @@ fn five_hundred_journals_reach_tryton_exactly_once_through_faults_and_a_restart(
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let ws_dir = workspace_with_queued_tryton_journals(dir.path(), 500);
+    let ws_dir = crate::gl_sync::workspace_with_queued_contract_journals(dir.path(), 500, 9);
     let port = server.port;
     let server = Arc::new(Mutex::new(server));
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -388,28 +332,9 @@ printf %s \"$GL_SECRET\" | '{folio}' --workspace '{ws_arg}' gl connect tryton \
 ",
         url = server.url()
     );
-    let mut cmd = std::process::Command::new("dbus-run-session");
-    cmd.args(["--", "sh", "-c", &script]).env_clear();
-    for (var, sub) in [
-        ("HOME", "home"),
-        ("XDG_DATA_HOME", "data"),
-        ("XDG_CONFIG_HOME", "config"),
-        ("XDG_CACHE_HOME", "cache"),
-        ("XDG_RUNTIME_DIR", "runtime"),
-    ] {
-        let dir = scratch.path().join(sub);
-        std::fs::create_dir_all(&dir).unwrap();
-        cmd.env(var, &dir);
-    }
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let runtime = scratch.path().join("runtime");
-        std::fs::set_permissions(&runtime, std::fs::Permissions::from_mode(0o700)).unwrap();
-    }
+    let mut cmd = folio_tests::keyring_support::session_script(scratch.path(), &script);
     let out = cmd
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("GL_SECRET", PASSWORD)
-        .current_dir(scratch.path().join("home"))
         .output()
         .expect("dbus-run-session runs");
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -470,7 +395,7 @@ fn sync_killed_thirty_times_posts_every_journal_to_tryton_once() {
         return;
     };
     let scratch = tempfile::tempdir().unwrap();
-    let ws = workspace_with_queued_tryton_journals(scratch.path(), 200);
+    let ws = crate::gl_sync::workspace_with_queued_contract_journals(scratch.path(), 200, 9);
     let folio = folio_tests::folio_bin().display().to_string();
     let ws_arg = ws.display().to_string();
     // Random points: each run lives 100 ms to 1 s before its SIGKILL (with the
@@ -503,31 +428,12 @@ echo \"posted before the last run: $('{folio}' --workspace '{ws_arg}' gl outbox 
         pauses = pauses.join(" "),
         bound = folio_tests::tryton_support::REQUEST_TIMEOUT.as_secs(),
     );
-    let mut cmd = std::process::Command::new("dbus-run-session");
-    cmd.args(["--", "sh", "-c", &script]).env_clear();
-    for (var, sub) in [
-        ("HOME", "home"),
-        ("XDG_DATA_HOME", "data"),
-        ("XDG_CONFIG_HOME", "config"),
-        ("XDG_CACHE_HOME", "cache"),
-        ("XDG_RUNTIME_DIR", "runtime"),
-    ] {
-        let dir = scratch.path().join(sub);
-        std::fs::create_dir_all(&dir).unwrap();
-        cmd.env(var, &dir);
-    }
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let runtime = scratch.path().join("runtime");
-        std::fs::set_permissions(&runtime, std::fs::Permissions::from_mode(0o700)).unwrap();
-    }
+    let mut cmd = folio_tests::keyring_support::session_script(scratch.path(), &script);
     let started = std::time::Instant::now();
     let out = cmd
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
         // The workspace's admin (who made it) connects and syncs.
         .env("USER", folio_app::Context::from_environment().actor)
         .env("GL_SECRET", PASSWORD)
-        .current_dir(scratch.path().join("home"))
         .output()
         .expect("dbus-run-session runs");
     let stdout = String::from_utf8_lossy(&out.stdout);
