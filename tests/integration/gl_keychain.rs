@@ -80,30 +80,10 @@ printf %s \"$GL_SECRET\" | '{folio}' --workspace '{ws_arg}' gl connect fava --ur
 ",
         url = server.url()
     );
-    let mut cmd = Command::new("dbus-run-session");
-    cmd.args(["--", "sh", "-c", &script]).env_clear();
     let home = scratch.path().join("home");
-    for (var, sub) in [
-        ("HOME", "home"),
-        ("XDG_DATA_HOME", "data"),
-        ("XDG_CONFIG_HOME", "config"),
-        ("XDG_CACHE_HOME", "cache"),
-        ("XDG_RUNTIME_DIR", "runtime"),
-    ] {
-        let dir = scratch.path().join(sub);
-        std::fs::create_dir_all(&dir).unwrap();
-        cmd.env(var, &dir);
-    }
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let runtime = scratch.path().join("runtime");
-        std::fs::set_permissions(&runtime, std::fs::Permissions::from_mode(0o700)).unwrap();
-    }
+    let mut cmd = folio_tests::keyring_support::session_script(scratch.path(), &script);
     let out = cmd
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("GL_SECRET", SECRET)
-        .current_dir(&home)
         .output()
         .expect("dbus-run-session runs");
     let stdout = String::from_utf8_lossy(&out.stdout);
