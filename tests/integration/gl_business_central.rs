@@ -474,12 +474,7 @@ fn journals_reach_business_central_exactly_once_through_faults() {
         .unwrap();
     let counts = bc.ref_counts();
     let outbox = ws.outbox().unwrap();
-    let duplicates: usize = counts.values().map(|n| n.saturating_sub(1)).sum();
-    let posted = outbox.iter().filter(|e| e.state == "posted").count();
-    let lost = outbox
-        .iter()
-        .filter(|e| !counts.contains_key(&e.reference))
-        .count();
+    let (posted, duplicates, lost) = crate::gl_sync::tally(&counts, &outbox);
     eprintln!(
         "{report:?} in {:.1} s; proxy faults: {:?}; simulator: {:?}; attempted {n}, posted \
          {posted}, duplicates {duplicates}, lost {lost}",

@@ -593,12 +593,7 @@ fn journals_reach_quickbooks_exactly_once_through_faults() {
         .unwrap();
     let counts = sim.doc_number_counts();
     let outbox = ws.outbox().unwrap();
-    let duplicates: usize = counts.values().map(|n| n.saturating_sub(1)).sum();
-    let posted = outbox.iter().filter(|e| e.state == "posted").count();
-    let lost = outbox
-        .iter()
-        .filter(|e| !counts.contains_key(&e.reference))
-        .count();
+    let (posted, duplicates, lost) = crate::gl_sync::tally(&counts, &outbox);
     eprintln!(
         "{report:?} in {:.1} s; faults injected: {:?}; attempted {FAULT_RUN}, posted {posted}, \
          duplicates {duplicates}, lost {lost}",

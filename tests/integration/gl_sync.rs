@@ -151,6 +151,22 @@ pub(crate) fn workspace_with_queued_contract_journals(dir: &Path, n: usize, seed
     ws_dir
 }
 
+/// `(posted, duplicates, lost)` of a sync run: the outbox entries posted, the GL's entries beyond
+/// one per reference (`counts`: entries per reference in the GL), and the outbox references the
+/// GL has none of.
+pub(crate) fn tally(
+    counts: &HashMap<String, usize>,
+    outbox: &[folio_app::OutboxView],
+) -> (usize, usize, usize) {
+    let duplicates: usize = counts.values().map(|n| n.saturating_sub(1)).sum();
+    let posted = outbox.iter().filter(|e| e.state == "posted").count();
+    let lost = outbox
+        .iter()
+        .filter(|e| !counts.contains_key(&e.reference))
+        .count();
+    (posted, duplicates, lost)
+}
+
 /// `(reference, state, gl_id)` of every outbox entry.
 pub(crate) fn outbox(ws: &Path) -> Vec<(String, String, Option<String>)> {
     let db = Connection::open(ws.join("folio.sqlite")).unwrap();
