@@ -1710,54 +1710,46 @@ mod tests {
             matches!(&f.error, GlError::Permanent { message, .. } if message.contains("G/L Account"))
         );
         assert_eq!(f.code.as_deref(), Some("Internal_RecordNotFound"));
+        // (status, Retry-After, operation, whether it writes) → the outbox's decision.
         let wait = Some(Duration::from_secs(7));
+        let cases = [
+            (
+                StatusCode::TOO_MANY_REQUESTS,
+                wait,
+                "post",
+                true,
+                "rate_limited",
+            ),
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                wait,
+                "post",
+                true,
+                "rate_limited",
+            ),
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                None,
+                "post",
+                true,
+                "retryable",
+            ),
+            (StatusCode::GATEWAY_TIMEOUT, None, "post", true, "unknown"),
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                None,
+                "lookup",
+                false,
+                "retryable",
+            ),
+        ];
+        for (status, retry_after, operation, write, expected) in cases {
+            let error = status_failure(status, retry_after, &Value::Null, operation, write).error;
+            assert_eq!(error.kind(), expected, "{status} {operation}: {error}");
+        }
         assert!(matches!(
             status_failure(StatusCode::TOO_MANY_REQUESTS, wait, &Value::Null, "post", true).error,
             GlError::RateLimited { wait, .. } if wait == Duration::from_secs(7)
-        ));
-        assert!(matches!(
-            status_failure(
-                StatusCode::SERVICE_UNAVAILABLE,
-                wait,
-                &Value::Null,
-                "post",
-                true
-            )
-            .error,
-            GlError::RateLimited { .. }
-        ));
-        assert!(matches!(
-            status_failure(
-                StatusCode::SERVICE_UNAVAILABLE,
-                None,
-                &Value::Null,
-                "post",
-                true
-            )
-            .error,
-            GlError::Retryable { .. }
-        ));
-        assert!(matches!(
-            status_failure(
-                StatusCode::GATEWAY_TIMEOUT,
-                None,
-                &Value::Null,
-                "post",
-                true
-            )
-            .error,
-            GlError::Unknown { .. }
-        ));
-        assert!(matches!(
-            status_failure(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                None,
-                &Value::Null,
-                "lookup",
-                false
-            )
-            .error,
-            GlError::Retryable { .. }
         ));
     }
 
