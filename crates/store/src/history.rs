@@ -8,13 +8,13 @@
 
 use crate::audit::{self, NewEvent};
 use crate::documents::{date_text, decimal_text, parse_date, parse_decimal};
-use crate::{Change, DocumentId, Store, StoreError, parse_timestamp, timestamp};
+use crate::{Change, DocumentId, JournalId, Store, StoreError, parse_timestamp, timestamp};
 use chrono::{DateTime, NaiveDate, Utc};
 use folio_domain::Currency;
 use rusqlite::{Connection, OptionalExtension, params};
 use rust_decimal::Decimal;
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// A coded line of a history file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,12 +62,15 @@ pub struct ForgottenVendor {
 /// A coded line of an approved (or queued, or posted) journal: approved history.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApprovedLine {
+    pub journal: JournalId,
     pub document: DocumentId,
     pub number: String,
     /// 1-based document line the posting comes from.
     pub line_no: u32,
     pub date: NaiveDate,
-    /// When the journal last changed status (its approval, or later).
+    /// When the journal was approved: its last live approval (for a journal approved without a
+    /// recorded decision, its last status change). It does not move when the journal is later
+    /// queued or posted, so a vendor forgotten in between stays forgotten.
     pub approved_at: DateTime<Utc>,
     pub supplier: String,
     pub description: String,
@@ -84,6 +87,72 @@ pub struct StoredRate {
     pub to: Currency,
     pub valid_from: NaiveDate,
     pub rate: Decimal,
+}
+
+/// What the learned suggester learns from, summed up so that a model trained on one state can
+/// tell what changed since ([`LearningState::journals_added_since`]): the imported history (its
+/// line count and newest import), the forgotten vendors, the current approved (queued, posted)
+/// journals, and the "don't learn" marks on their documents' lines.
+///
+/// The lines of a journal that is approved or later cannot change (triggers), nor can a person's
+/// value be recorded for a document whose journal is not a draft, so a journal that stays in the
+/// set teaches the same lines; what an earlier model lacks is exactly the journals added.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct LearningState {
+    pub history_lines: u64,
+    pub newest_import: i64,
+    pub forgotten: Vec<ForgottenVendor>,
+    /// The current journal of each document whose journal is approved, queued or posted.
+    pub journals: BTreeMap<JournalId, DocumentId>,
+    /// `(document, line)` a person marked "don't learn from this", on those documents only.
+    pub no_learn: BTreeSet<(DocumentId, u32)>,
+}
+
+impl LearningState {
+    /// The journals approved since `earlier`, when nothing else that is learned from changed;
+    /// otherwise what else changed (a model of `earlier` must then be retrained in full).
+    pub fn journals_added_since(&self, earlier: &LearningState) -> Result<Vec<JournalId>, String> {
+        if (self.history_lines, self.newest_import)
+            != (earlier.history_lines, earlier.newest_import)
+        {
+            return Err(format!(
+                "the imported history changed ({} lines of imports up to {} then, {} lines up to \
+                 {} now)",
+                earlier.history_lines,
+                earlier.newest_import,
+                self.history_lines,
+                self.newest_import
+            ));
+        }
+        if self.forgotten != earlier.forgotten {
+            return Err("the forgotten vendors changed".to_owned());
+        }
+        if let Some((id, document)) = earlier
+            .journals
+            .iter()
+            .find(|(id, document)| self.journals.get(id) != Some(document))
+        {
+            return Err(format!(
+                "{id} of {document} is no longer the approved journal of its document"
+            ));
+        }
+        let documents: BTreeSet<DocumentId> = earlier.journals.values().copied().collect();
+        let marks: BTreeSet<(DocumentId, u32)> = self
+            .no_learn
+            .iter()
+            .filter(|(document, _)| documents.contains(document))
+            .copied()
+            .collect();
+        if marks != earlier.no_learn {
+            return Err("a line of an approved journal was marked \"don't learn\"".to_owned());
+        }
+        Ok(self
+            .journals
+            .keys()
+            .filter(|id| !earlier.journals.contains_key(id))
+            .copied()
+            .collect())
+    }
 }
 
 fn bad(what: String) -> StoreError {
@@ -244,19 +313,78 @@ impl Store {
             .collect()
     }
 
-    /// Changes whenever what the suggester learns from changes (history, approvals, forgotten
-    /// vendors, "don't learn" marks): a cheap key for a trained model.
+    /// A cheap key that changes whenever what the suggester learns from may have changed: the
+    /// history (line count, newest import), the forgotten vendors, the set of approved (queued,
+    /// posted) journals (count, sum of ids, latest status change), any new journal version, and
+    /// the "don't learn" marks (count, latest) — all read from indexes. A model keyed by it is
+    /// current while it is unchanged; when it changes, [`Store::learning_state`] tells what did.
     pub fn learning_fingerprint(&self) -> Result<String, StoreError> {
         Ok(self.conn().query_row(
             "SELECT (SELECT count(*) || '/' || coalesce(max(import_id), 0) FROM history_lines) \
-             || ';' || (SELECT count(*) || '/' || coalesce(max(updated_at), '') FROM journals \
+             || ';' || (SELECT count(*) || '/' || coalesce(max(forgotten_at), '') \
+                        FROM forgotten_vendors) \
+             || ';' || (SELECT count(*) || '/' || coalesce(sum(id), 0) || '/' \
+                               || coalesce(max(updated_at), '') FROM journals \
                         WHERE status IN ('approved', 'queued', 'posted')) \
-             || ';' || (SELECT count(*) FROM forgotten_vendors) \
+             || ';' || (SELECT coalesce(max(id), 0) FROM journals) \
              || ';' || (SELECT count(*) || '/' || coalesce(max(created_at), '') FROM suggestions \
                         WHERE source = 'person' AND learn = 0)",
             [],
             |r| r.get(0),
         )?)
+    }
+
+    /// What the suggester learns from now, summed up (see [`LearningState`]). Read inside
+    /// [`Store::read_consistently`] together with the lines it describes.
+    pub fn learning_state(&self) -> Result<LearningState, StoreError> {
+        let (history_lines, newest_import): (i64, i64) = self.conn().query_row(
+            "SELECT count(*), coalesce(max(import_id), 0) FROM history_lines",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        let journals: Vec<(i64, i64)> = select_rows(
+            self.conn(),
+            &format!("SELECT j.id, j.document_id FROM journals j WHERE {CURRENT_APPROVED}"),
+            [],
+        )?;
+        let journals: BTreeMap<JournalId, DocumentId> = journals
+            .into_iter()
+            .map(|(j, d)| (JournalId(j), DocumentId(d)))
+            .collect();
+        let documents: BTreeSet<DocumentId> = journals.values().copied().collect();
+        let marks: Vec<(i64, u32)> = select_rows(
+            self.conn(),
+            "SELECT DISTINCT document_id, line_no FROM suggestions \
+             INDEXED BY suggestions_not_learned WHERE source = 'person' AND learn = 0",
+            [],
+        )?;
+        Ok(LearningState {
+            history_lines: u64::try_from(history_lines).unwrap_or_default(),
+            newest_import,
+            forgotten: self.forgotten_vendors()?,
+            no_learn: marks
+                .into_iter()
+                .map(|(d, line)| (DocumentId(d), line))
+                .filter(|(d, _)| documents.contains(d))
+                .collect(),
+            journals,
+        })
+    }
+
+    /// Runs `read` in one read transaction: everything it reads belongs to one state of the
+    /// database, even while another process writes (a model's [`LearningState`] must describe
+    /// exactly the lines it was trained on).
+    pub fn read_consistently<T, E: From<StoreError>>(
+        &self,
+        read: impl FnOnce(&Store) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let tx = self
+            .conn()
+            .unchecked_transaction()
+            .map_err(|e| E::from(e.into()))?;
+        let out = read(self)?;
+        tx.commit().map_err(|e| E::from(e.into()))?;
+        Ok(out)
     }
 
     /// Drops what was learned from a vendor: deletes its history lines and records that approved
@@ -325,70 +453,20 @@ impl Store {
     /// The expense lines (postings from a document line) of every current journal that is
     /// approved, queued or posted.
     pub fn approved_lines(&self) -> Result<Vec<ApprovedLine>, StoreError> {
-        type Row = (
-            i64,
-            String,
-            String,
-            String,
-            String,
-            String,
-            String,
-            String,
-            String,
-            String,
-            String,
-        );
-        let rows: Vec<Row> = select_rows(
-            self.conn(),
-            "SELECT d.id, d.number, l.source, j.date, j.updated_at, d.supplier_name, \
-             l.description, l.side, l.amount, l.account, l.dimensions_json \
-             FROM journals j \
-             JOIN documents d ON d.id = j.document_id \
-             JOIN journal_lines l ON l.journal_id = j.id \
-             WHERE j.status IN ('approved', 'queued', 'posted') \
-               AND j.version = (SELECT max(version) FROM journals k WHERE k.document_id = j.document_id) \
-               AND l.source GLOB 'lines[[][0-9]*]' \
-             ORDER BY j.date, d.id, l.line_no",
-            [],
-        )?;
-        rows.into_iter()
-            .map(
-                |(
-                    doc,
-                    number,
-                    source,
-                    date,
-                    at,
-                    supplier,
-                    description,
-                    side,
-                    amount,
-                    account,
-                    dims,
-                )| {
-                    let index: u32 = source
-                        .trim_start_matches("lines[")
-                        .trim_end_matches(']')
-                        .parse()
-                        .map_err(|_| bad(format!("journal line source '{source}'")))?;
-                    let amount = parse_decimal(&amount, "journal line amount")?;
-                    Ok(ApprovedLine {
-                        document: DocumentId(doc),
-                        number,
-                        line_no: index + 1,
-                        date: parse_date(&date, "journal date")?,
-                        approved_at: parse_timestamp(&at)
-                            .ok_or_else(|| bad(format!("journal updated_at '{at}'")))?,
-                        supplier,
-                        description,
-                        amount: if side == "credit" { -amount } else { amount },
-                        account,
-                        dimensions: serde_json::from_str(&dims)
-                            .map_err(|e| bad(format!("journal line dimensions: {e}")))?,
-                    })
-                },
-            )
-            .collect()
+        approved_lines_where(self.conn(), "", [])
+    }
+
+    /// [`Store::approved_lines`] of the given journals only (those of them that are current and
+    /// approved, queued or posted), journal by journal.
+    pub fn approved_lines_of(
+        &self,
+        journals: &[JournalId],
+    ) -> Result<Vec<ApprovedLine>, StoreError> {
+        let mut lines = Vec::new();
+        for id in journals {
+            lines.extend(approved_lines_where(self.conn(), "AND j.id = ?1", [id.0])?);
+        }
+        Ok(lines)
     }
 
     /// The exchange-rate table, by currency pair and date.
@@ -459,4 +537,86 @@ impl Store {
         tx.commit()?;
         Ok(())
     }
+}
+
+/// The current journals that are approved, queued or posted (`j` is the journal).
+const CURRENT_APPROVED: &str = "j.status IN ('approved', 'queued', 'posted') \
+     AND j.version = (SELECT max(version) FROM journals k WHERE k.document_id = j.document_id)";
+
+/// The expense lines of the current approved (queued, posted) journals, narrowed by `extra`.
+fn approved_lines_where(
+    conn: &Connection,
+    extra: &str,
+    params: impl rusqlite::Params,
+) -> Result<Vec<ApprovedLine>, StoreError> {
+    type Row = (
+        i64,
+        i64,
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+    );
+    let rows: Vec<Row> = select_rows(
+        conn,
+        &format!(
+            "SELECT j.id, d.id, d.number, l.source, j.date, \
+             coalesce((SELECT max(x.at) FROM journal_decisions x WHERE x.journal_id = j.id \
+                       AND x.decision = 'approve' AND x.voided_at IS NULL), j.updated_at), \
+             d.supplier_name, l.description, l.side, l.amount, l.account, l.dimensions_json \
+             FROM journals j \
+             JOIN documents d ON d.id = j.document_id \
+             JOIN journal_lines l ON l.journal_id = j.id \
+             WHERE {CURRENT_APPROVED} {extra} \
+               AND l.source GLOB 'lines[[][0-9]*]' \
+             ORDER BY j.date, d.id, l.line_no"
+        ),
+        params,
+    )?;
+    rows.into_iter()
+        .map(
+            |(
+                journal,
+                doc,
+                number,
+                source,
+                date,
+                at,
+                supplier,
+                description,
+                side,
+                amount,
+                account,
+                dims,
+            )| {
+                let index: u32 = source
+                    .trim_start_matches("lines[")
+                    .trim_end_matches(']')
+                    .parse()
+                    .map_err(|_| bad(format!("journal line source '{source}'")))?;
+                let amount = parse_decimal(&amount, "journal line amount")?;
+                Ok(ApprovedLine {
+                    journal: JournalId(journal),
+                    document: DocumentId(doc),
+                    number,
+                    line_no: index + 1,
+                    date: parse_date(&date, "journal date")?,
+                    approved_at: parse_timestamp(&at)
+                        .ok_or_else(|| bad(format!("journal approval time '{at}'")))?,
+                    supplier,
+                    description,
+                    amount: if side == "credit" { -amount } else { amount },
+                    account,
+                    dimensions: serde_json::from_str(&dims)
+                        .map_err(|e| bad(format!("journal line dimensions: {e}")))?,
+                })
+            },
+        )
+        .collect()
 }

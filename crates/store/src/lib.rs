@@ -39,7 +39,8 @@ pub use documents::{
 pub use error::StoreError;
 pub use export::{ExportedJournal, LineFilter, LineRow, LineVisitor, LinesSnapshot};
 pub use history::{
-    ApprovedLine, ForgottenVendor, HistoryImport, NewHistoryLine, StoredHistoryLine, StoredRate,
+    ApprovedLine, ForgottenVendor, HistoryImport, LearningState, NewHistoryLine, StoredHistoryLine,
+    StoredRate,
 };
 pub use journals::{JournalId, StoredJournal};
 pub use master::MasterData;

@@ -6,7 +6,10 @@ mod common;
 
 use common::*;
 use folio_domain::{JournalStatus, Side};
-use folio_store::{NewHistoryLine, NewRulePack, NewSuggestion, StoreError, StoredRate};
+use folio_store::{
+    DocumentId, JournalId, LearningState, NewHistoryLine, NewRulePack, NewSuggestion, StoreError,
+    StoredRate,
+};
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 
@@ -241,7 +244,7 @@ fn history_is_imported_whole_once_and_a_vendor_can_be_forgotten() {
         history_line(2, "Other", "4800"),
         history_line(3, "Acme", "4930"),
     ];
-    let before = store.learning_fingerprint().unwrap();
+    let before = store.learning_state().unwrap();
     let import = store
         .import_history("h.csv", &sha, &lines, &change("a", 1))
         .unwrap();
@@ -250,7 +253,7 @@ fn history_is_imported_whole_once_and_a_vendor_can_be_forgotten() {
     assert_eq!(stored.len(), 3);
     assert_eq!(stored[0].line, lines[0]);
     assert_eq!(stored[0].file_name, "h.csv");
-    let after_import = store.learning_fingerprint().unwrap();
+    let after_import = store.learning_state().unwrap();
     assert_ne!(before, after_import);
 
     let err = store
@@ -275,7 +278,7 @@ fn history_is_imported_whole_once_and_a_vendor_can_be_forgotten() {
         .collect();
     assert_eq!(left, ["Other"]);
     assert_eq!(store.forgotten_vendors().unwrap()[0].name, "Acme");
-    assert_ne!(store.learning_fingerprint().unwrap(), after_import);
+    assert_ne!(store.learning_state().unwrap(), after_import);
     let history_events = actions(&store)
         .into_iter()
         .filter(|a| a.starts_with("history.") || a.starts_with("vendor."))
@@ -300,10 +303,20 @@ fn approved_lines_are_the_expense_postings_of_approved_journals() {
         "drafts are not history"
     );
     store
-        .set_journal_status(id, JournalStatus::Approved, &change("carol", 3))
+        .record_approval(
+            id,
+            &folio_store::ApprovalRequest {
+                role: "controller".into(),
+                required: 1,
+                reference: "FTEST-1".into(),
+                policy: "one approver".into(),
+            },
+            &change("carol", 3),
+        )
         .unwrap();
     let lines = store.approved_lines().unwrap();
     assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0].approved_at, change("carol", 3).at);
     let line = &lines[0];
     assert_eq!((line.document, line.line_no), (doc, 2));
     assert_eq!(line.account, "6000");
@@ -311,6 +324,72 @@ fn approved_lines_are_the_expense_postings_of_approved_journals() {
     assert_eq!(line.dimensions["cost_centre"], "CC-100");
     assert_eq!(line.supplier, "ACME Büro GmbH");
     assert_eq!(journal.lines[0].side, Side::Debit);
+    assert_eq!(line.journal, id);
+    assert_eq!(store.approved_lines_of(&[id]).unwrap(), lines);
+    assert_eq!(store.approved_lines_of(&[JournalId(id.0 + 1)]).unwrap(), []);
+    let state = store.learning_state().unwrap();
+    assert_eq!(state.journals, [(id, doc)].into());
+    // Queued (and later posted) the next day, it still counts as approved when it was.
+    store
+        .set_journal_status(id, JournalStatus::Queued, &change("sync", 24 * 60))
+        .unwrap();
+    assert_eq!(store.approved_lines().unwrap(), lines);
+    assert_eq!(store.learning_state().unwrap(), state);
+}
+
+#[test]
+fn a_learning_state_tells_journals_added_from_any_other_change() {
+    let earlier = LearningState {
+        history_lines: 10,
+        newest_import: 1,
+        forgotten: Vec::new(),
+        journals: [(JournalId(1), DocumentId(1)), (JournalId(2), DocumentId(2))].into(),
+        no_learn: [(DocumentId(1), 2)].into(),
+    };
+    let with = |f: &dyn Fn(&mut LearningState)| {
+        let mut s = earlier.clone();
+        f(&mut s);
+        s.journals_added_since(&earlier)
+    };
+    let added = |ids: &[i64]| Ok(ids.iter().map(|i| JournalId(*i)).collect::<Vec<_>>());
+    assert_eq!(with(&|_| {}), added(&[]));
+    assert_eq!(
+        with(&|s| {
+            s.journals.insert(JournalId(5), DocumentId(3));
+            s.journals.insert(JournalId(4), DocumentId(4));
+            // A mark on a document learned only now belongs to that journal's lines.
+            s.no_learn.insert((DocumentId(3), 1));
+        }),
+        added(&[4, 5])
+    );
+    type Edit = dyn Fn(&mut LearningState);
+    let changed: [(&str, &Edit); 6] = [
+        ("the imported history changed", &|s| s.history_lines = 12),
+        ("the imported history changed", &|s| s.newest_import = 2),
+        ("the forgotten vendors changed", &|s| {
+            s.forgotten.push(folio_store::ForgottenVendor {
+                supplier_key: "acme".into(),
+                name: "ACME".into(),
+                forgotten_at: t0(),
+                forgotten_by: "ann".into(),
+            })
+        }),
+        ("JNL-2 of DOC-2 is no longer", &|s| {
+            s.journals.remove(&JournalId(2));
+        }),
+        ("JNL-2 of DOC-2 is no longer", &|s| {
+            // A new version of the document's journal replaces the one learned.
+            s.journals.remove(&JournalId(2));
+            s.journals.insert(JournalId(3), DocumentId(2));
+        }),
+        ("was marked \"don't learn\"", &|s| {
+            s.no_learn.insert((DocumentId(2), 1));
+        }),
+    ];
+    for (why, change) in changed {
+        let err = with(change).unwrap_err();
+        assert!(err.contains(why), "{err} (expected: {why})");
+    }
 }
 
 #[test]
