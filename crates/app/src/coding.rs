@@ -7,39 +7,38 @@
 //! and stores the outcome: the computed proposals of a document are replaced together (one audited
 //! transaction, only when they changed), a person's values are a state change of their own.
 //!
-//! The learned suggester is trained from the workspace at suggestion time (imported history plus
-//! the lines of approved journals, minus forgotten vendors and "don't learn" lines) and kept in
-//! memory while the workspace is open, keyed by a fingerprint of what it learned from: the CLI
-//! trains once per command, the desktop once per change of history.
+//! The learned suggester learns from imported history plus the lines of approved journals, minus
+//! forgotten vendors and "don't learn" lines. It is kept in memory while the workspace is open
+//! and brought up to date before each use by [`crate::learning`]: a journal approved since is
+//! learned incrementally (exactly its lines), anything else retrains it in full, and so does the
+//! refit rule now and then. The CLI trains once per command; the desktop keeps its model across
+//! approvals. Each model suggestion stores the model's version, which names the weights too
+//! when they were fitted before the latest lines were learned.
 
 use crate::coding_dto::{
     CodeLineRequest, CodeReport, ExplainView, FieldExplanation, ForgetVendorReport,
     LineExplanation, ProposalView, RulePackInfo,
 };
 use crate::error::{AppError, ErrorCode};
+use crate::learning::training_examples;
 use crate::settings::{self, COST_CENTRE, Settings};
 use crate::workspace::{Workspace, not_found, parse_document_id};
 use chrono::SecondsFormat;
 use folio_coding::fixed::{FixedCoding, FixedDefaults, VendorCoding};
 use folio_coding::learn::features::supplier_key;
-use folio_coding::learn::{Example, FieldSuggestion, Suggester, TrainOptions};
+use folio_coding::learn::{FieldSuggestion, Suggester};
 use folio_coding::rules::RuleSet;
 use folio_coding::suggest::{self, CodedDocument, Explanation, Field, Inputs, PersonValue, Source};
 use folio_coding::{BuildError, ExchangeRate, JournalAccounts, build_journal};
 use folio_domain::{Currency, Journal, Problem};
 use folio_store::{DocumentId, MasterData, NewSuggestion, StoredDocument, StoredSuggestion};
 use rust_decimal::Decimal;
-use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::str::FromStr;
 use std::sync::Arc;
 
 /// The workspace setting naming its base currency (ISO 4217).
 pub const BASE_CURRENCY: &str = "currency.base";
-
-/// A trained suggester kept while the workspace is open, with the fingerprint of what it learned.
-#[derive(Debug, Default)]
-pub struct ModelCache(RefCell<Option<(String, Arc<Suggester>)>>);
 
 /// Everything that codes documents, loaded once for many documents.
 #[derive(Debug)]
@@ -49,6 +48,8 @@ pub(crate) struct Sources {
     pub master: MasterData,
     pub settings: Settings,
     pub model: Arc<Suggester>,
+    /// The model's version as stored with its suggestions ([`crate::learning`]).
+    pub model_version: String,
     pub base_currency: Option<Currency>,
     pub rates: Vec<ExchangeRate>,
 }
@@ -66,7 +67,7 @@ impl Sources {
 
     /// The model's version, when it has learned anything.
     pub fn model_version(&self) -> Option<String> {
-        (self.model.line_count() > 0).then(|| self.model.version())
+        (self.model.line_count() > 0).then(|| self.model_version.clone())
     }
 }
 
@@ -97,56 +98,6 @@ fn person_value(s: &StoredSuggestion) -> Option<PersonValue> {
         by: s.created_by.clone(),
         at: s.created_at.to_rfc3339_opts(SecondsFormat::Secs, true),
     })
-}
-
-/// What the learned suggester learns from: imported history, and the expense lines of approved
-/// journals — except lines of forgotten vendors (approved before they were forgotten) and lines
-/// a person marked "don't learn from this".
-pub(crate) fn training_examples(
-    store: &folio_store::Store,
-) -> Result<(Vec<Example>, u32), AppError> {
-    let mut examples: Vec<Example> = store
-        .history_lines()?
-        .into_iter()
-        .map(|h| Example {
-            date: h.line.date,
-            supplier: h.line.supplier,
-            description: h.line.description,
-            amount: h.line.amount,
-            vat_category: h.line.vat_category,
-            reference: format!("{} row {}", h.file_name, h.line.row_no),
-            account: h.line.account,
-            cost_centre: h.line.cost_centre,
-            learn: true,
-        })
-        .collect();
-    let forgotten = store.forgotten_vendors()?;
-    let no_learn: BTreeSet<(DocumentId, u32)> = store
-        .person_values()?
-        .into_iter()
-        .filter(|p| !p.proposal.learn)
-        .map(|p| (p.document, p.proposal.line_no))
-        .collect();
-    let mut skipped = 0u32;
-    for a in store.approved_lines()? {
-        let key = supplier_key(&a.supplier);
-        let forgot = forgotten
-            .iter()
-            .any(|f| f.supplier_key == key && a.approved_at <= f.forgotten_at);
-        skipped += u32::from(forgot);
-        examples.push(Example {
-            date: a.date,
-            reference: format!("{} ({}) line {}", a.number, a.document, a.line_no),
-            learn: !forgot && !no_learn.contains(&(a.document, a.line_no)),
-            supplier: a.supplier,
-            description: a.description,
-            amount: a.amount,
-            vat_category: None,
-            account: a.account,
-            cost_centre: a.dimensions.get(COST_CENTRE).cloned().unwrap_or_default(),
-        });
-    }
-    Ok((examples, skipped))
 }
 
 impl Workspace {
@@ -197,20 +148,6 @@ impl Workspace {
             .collect())
     }
 
-    /// The learned suggester trained on what the workspace learns from now (cached).
-    pub(crate) fn model(&self) -> Result<Arc<Suggester>, AppError> {
-        let fingerprint = self.store.learning_fingerprint()?;
-        if let Some((key, model)) = &*self.model_cache.0.borrow()
-            && *key == fingerprint
-        {
-            return Ok(model.clone());
-        }
-        let (examples, _) = training_examples(&self.store)?;
-        let model = Arc::new(Suggester::train(&examples, &TrainOptions::default()));
-        *self.model_cache.0.borrow_mut() = Some((fingerprint, model.clone()));
-        Ok(model)
-    }
-
     /// Everything that codes documents, with `rules` as the rule packs.
     pub(crate) fn sources(&self, rules: RuleSet) -> Result<Sources, AppError> {
         let master = self.store.master_data()?;
@@ -253,12 +190,14 @@ impl Workspace {
                 rate: r.rate,
             })
             .collect();
+        let model = self.model()?;
         Ok(Sources {
             rules,
             fixed,
             master,
             settings,
-            model: self.model()?,
+            model: model.suggester,
+            model_version: model.version,
             base_currency,
             rates,
         })
@@ -279,6 +218,9 @@ impl Workspace {
         } else {
             Vec::new()
         };
+        for e in model.iter_mut().filter_map(|s| s.explanation.as_mut()) {
+            e.model_version.clone_from(&sources.model_version);
+        }
         let master = &sources.master;
         let accounts: BTreeSet<&str> = master
             .accounts
@@ -667,17 +609,10 @@ impl Workspace {
                  history or of an approved journal"
             )));
         }
-        let cached = self.model_cache.0.borrow().as_ref().map(|(_, m)| m.clone());
         let deleted = self
             .store
             .forget_vendor(&key, &name, &self.context.change())?;
-        // Forget in the trained model too (no retraining needed while the workspace is open).
-        if let Some(model) = cached {
-            let mut model = (*model).clone();
-            model.forget_vendor(&name);
-            let fingerprint = self.store.learning_fingerprint()?;
-            *self.model_cache.0.borrow_mut() = Some((fingerprint, Arc::new(model)));
-        }
+        // The model is trained again without the vendor when it is next used (re-coding below).
         let (_, skipped) = training_examples(&self.store)?;
         let documents_recoded = self.recode_open_documents()?;
         Ok(ForgetVendorReport {

@@ -6,9 +6,9 @@
 //! rows go in one transaction with one audit event (file, SHA-256, row count). Afterwards the open
 //! documents are re-coded, so the model fills the blanks rules and people left.
 
-use crate::coding::training_examples;
 use crate::coding_dto::HistoryImportReport;
 use crate::error::{AppError, ErrorCode};
+use crate::learning::training_examples;
 use crate::workspace::{Workspace, count};
 use folio_coding::history::{HistoryError, read_history_csv};
 use folio_coding::learn::features::supplier_key;
@@ -101,7 +101,7 @@ impl Workspace {
             sha256,
             rows: import.row_count,
             model_lines: count(examples.iter().filter(|e| e.learn).count()),
-            model_version: model.version(),
+            model_version: model.version,
             documents_recoded,
         })
     }

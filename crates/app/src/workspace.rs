@@ -6,12 +6,13 @@
 //! desktop keeps it behind a mutex.
 
 use crate::clock::{Clock, SystemClock};
-use crate::coding::{ModelCache, Sources};
+use crate::coding::Sources;
 use crate::dto::{
     DocumentDetail, DocumentSummary, InitReport, JournalLineView, JournalView, OriginalFileInfo,
     WorkspaceInfo,
 };
 use crate::error::{AppError, ErrorCode};
+use crate::learning::ModelCache;
 use crate::{demo, settings};
 use folio_domain::{Journal, check_balanced, currency_totals};
 use folio_store::{Change, DocumentId, DocumentRow, MasterData, Store, StoredJournal};
@@ -58,7 +59,7 @@ pub struct Workspace {
     pub(crate) store: Store,
     pub(crate) context: Context,
     path: PathBuf,
-    /// The learned suggester, trained once per change of what it learns from.
+    /// The learned suggester, kept up to date as journals are approved ([`crate::learning`]).
     pub(crate) model_cache: ModelCache,
 }
 
