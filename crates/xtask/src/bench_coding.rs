@@ -20,9 +20,9 @@ use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const DATASET: &str = "datasets/coding/harrogate-2015-04_to_2021-02.csv";
+pub(crate) const DATASET: &str = "datasets/coding/harrogate-2015-04_to_2021-02.csv";
 
-fn shared_dir() -> PathBuf {
+pub(crate) fn shared_dir() -> PathBuf {
     std::env::var_os("FOLIO_SHARED_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| repo_root().join("../shared"))

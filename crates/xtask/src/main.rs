@@ -13,6 +13,7 @@ mod bench_desktop;
 mod bench_export;
 mod bench_gl;
 mod bench_import;
+mod bench_learn;
 mod bench_tryton;
 mod bench_xero;
 mod desktop;
@@ -39,12 +40,13 @@ fn main() -> Result<()> {
             bench_gl::run(args.get(2).map(String::as_str))
         }
         Some("bench") if args.get(1).map(String::as_str) == Some("export") => bench_export::run(),
+        Some("bench") if args.get(1).map(String::as_str) == Some("learn") => bench_learn::run(),
         Some("bench") if args.get(1).map(String::as_str) == Some("desktop") => {
             bench_desktop::run(&args[2..])
         }
         _ => {
             eprintln!(
-                "usage: cargo xtask test | run | bindings | e2e | bench coding | import | gl [tryton|xero|hledger-web|fava|fava-rate] | export | desktop [--release]"
+                "usage: cargo xtask test | run | bindings | e2e | bench coding | import | learn | gl [tryton|xero|hledger-web|fava|fava-rate] | export | desktop [--release]"
             );
             std::process::exit(2);
         }

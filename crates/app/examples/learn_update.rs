@@ -1,0 +1,138 @@
+//! The measurement behind `cargo xtask bench learn`: how long the desktop's open workspace takes
+//! to take one approved journal into its learned suggester, against training it from scratch —
+//! both as the app does them (reading the workspace, then learning), on a large history.
+//!
+//! Usage: `learn_update HISTORY.csv WORK_DIR [FULL_RUNS]`. Makes a demo workspace in
+//! `WORK_DIR/ws` (replacing one left there), imports the history, then:
+//!
+//! * full training: `FULL_RUNS` times (default 5), a new workspace handle (as a new process
+//!   has) brings its model up to date — reads every history and approved line, trains;
+//! * update: the demo's journals are approved one at a time by the demo's controllers, and after
+//!   each the clerk's long-lived handle brings its model up to date — reads the journals added,
+//!   learns their lines; every such step must be an update (the refit rule is far away);
+//! * the check that finds the model current (what opening a document costs when nothing changed).
+//!
+//! Prints one JSON object with the medians (milliseconds) and what was measured.
+
+use folio_app::{Context, SystemClock, Workspace};
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+
+fn open(path: &Path, actor: &str) -> Workspace {
+    let context = Context {
+        actor: actor.into(),
+        clock: Arc::new(SystemClock),
+    };
+    Workspace::open_with(path, context).unwrap_or_else(|e| panic!("open as {actor}: {e}"))
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    match values.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => values[n / 2],
+        n => (values[n / 2 - 1] + values[n / 2]) / 2.0,
+    }
+}
+
+fn millis(since: Instant) -> f64 {
+    since.elapsed().as_secs_f64() * 1000.0
+}
+
+/// Approves a document's journal by as many of the demo's controllers as its policy asks for;
+/// false when it cannot be approved (then it is left out).
+fn approve(path: &Path, document: &str) -> bool {
+    for controller in ["controller", "controller2"] {
+        match open(path, controller).approve_document(document, &mut StdRng::seed_from_u64(7)) {
+            Ok(outcome) if outcome.status == "queued" => return true,
+            Ok(_) => {}
+            Err(e) => {
+                eprintln!("{document} left out: {e}");
+                return false;
+            }
+        }
+    }
+    false
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (Some(history), Some(work)) = (args.first(), args.get(1)) else {
+        eprintln!("usage: learn_update HISTORY.csv WORK_DIR [FULL_RUNS]");
+        std::process::exit(2);
+    };
+    let full_runs: usize = args.get(2).map_or(5, |n| n.parse().expect("FULL_RUNS"));
+    let path = Path::new(work).join("ws");
+    if path.exists() {
+        std::fs::remove_dir_all(&path).expect("remove the old workspace");
+    }
+    let context = Context {
+        actor: "admin".into(),
+        clock: Arc::new(SystemClock),
+    };
+    Workspace::init(&path, true, context).expect("demo workspace");
+    let started = Instant::now();
+    let import = open(&path, "admin")
+        .import_history(Path::new(history))
+        .expect("history import");
+    eprintln!(
+        "history: {} rows imported in {:.0} ms",
+        import.rows,
+        millis(started)
+    );
+
+    let mut full = Vec::new();
+    let mut model_lines = 0;
+    for _ in 0..full_runs {
+        let ws = open(&path, "clerk");
+        let started = Instant::now();
+        let refresh = ws.refresh_model().expect("full training");
+        full.push(millis(started));
+        assert_eq!(refresh.action, "trained");
+        model_lines = refresh.model_lines;
+    }
+
+    let clerk = open(&path, "clerk");
+    clerk.refresh_model().expect("warm model");
+    let mut cached = Vec::new();
+    for _ in 0..20 {
+        let started = Instant::now();
+        let refresh = clerk.refresh_model().expect("cached model");
+        cached.push(millis(started));
+        assert_eq!(refresh.action, "cached");
+    }
+    let mut documents = clerk.list_documents().expect("documents");
+    documents.sort_by_key(|d| d.id.trim_start_matches("DOC-").parse::<u32>().unwrap_or(0));
+    let mut update = Vec::new();
+    let mut lines = Vec::new();
+    for d in &documents {
+        if !approve(&path, &d.id) {
+            continue;
+        }
+        let started = Instant::now();
+        let refresh = clerk.refresh_model().expect("update");
+        update.push(millis(started));
+        assert_eq!(refresh.action, "updated", "{refresh:?}");
+        assert_eq!(refresh.journals_learned, 1);
+        lines.push(refresh.lines_learned as f64);
+    }
+    let stats = clerk.model_cache_stats();
+    assert_eq!(stats.full_trains, 1, "{stats:?}");
+    let report = serde_json::json!({
+        "history_lines": import.rows,
+        "model_lines_full": model_lines,
+        "full_training_ms_median": median(full.clone()),
+        "full_training_runs": full.len(),
+        "full_training_ms": full,
+        "update_ms_median": median(update.clone()),
+        "update_runs": update.len(),
+        "update_ms": update,
+        "lines_per_update_median": median(lines),
+        "current_check_ms_median": median(cached),
+        "model_lines_after_updates": clerk.refresh_model().expect("model").model_lines,
+    });
+    println!("{}", serde_json::to_string_pretty(&report).expect("json"));
+}
