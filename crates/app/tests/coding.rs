@@ -400,7 +400,7 @@ fn history_fills_what_no_rule_decides_and_a_vendor_can_be_forgotten() {
         view.model_version
             .as_deref()
             .unwrap()
-            .starts_with("learned-v2/48-lines")
+            .starts_with("learned-v3/48-lines")
     );
     assert_eq!(chosen(&view, 1, "account"), ("4800".into(), Source::Model));
     assert_eq!(chosen(&view, 2, "account"), ("4855".into(), Source::Model));
@@ -431,7 +431,7 @@ fn history_fills_what_no_rule_decides_and_a_vendor_can_be_forgotten() {
         view.model_version
             .as_deref()
             .unwrap()
-            .starts_with("learned-v2/24-lines")
+            .starts_with("learned-v3/24-lines")
     );
     for line in &view.lines {
         for p in &line.fields[0].proposals {

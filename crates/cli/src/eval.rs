@@ -90,6 +90,10 @@ struct HoldoutFit {
     weights_unknown_supplier: Option<std::collections::BTreeMap<&'static str, f64>>,
     /// Lines from known suppliers: the back-off strengths chosen on the held-out lines.
     backoff_known_supplier: Option<BackoffReport>,
+    /// The confidence models' weights by signal (on standardised signals), for lines from known
+    /// and from unknown suppliers.
+    confidence_known_supplier: Option<std::collections::BTreeMap<&'static str, f64>>,
+    confidence_unknown_supplier: Option<std::collections::BTreeMap<&'static str, f64>>,
 }
 
 #[derive(Debug, Serialize)]
@@ -268,6 +272,10 @@ fn coding(args: &CodingArgs) -> Result<(), String> {
                     log_loss: b.log_loss,
                     accuracy_loglinear_alone: b.loglinear_accuracy,
                 }),
+                confidence_known_supplier: t.confidence[0].as_ref().map(|m| m.weights().collect()),
+                confidence_unknown_supplier: t.confidence[1]
+                    .as_ref()
+                    .map(|m| m.weights().collect()),
             })
             .collect(),
     };

@@ -49,7 +49,7 @@ fn predictions_csv_has_the_exact_header_and_one_row_per_test_line() {
             let c: f64 = confidence.parse().unwrap();
             assert!((0.0..=1.0).contains(&c), "{row}");
         }
-        assert!(fields[5].contains("learned-v2"), "{row}");
+        assert!(fields[5].contains("learned-v3"), "{row}");
     }
     assert!(rows[0].starts_with("1,6200 Postage,"), "{}", rows[0]);
     assert!(rows[1].starts_with("2,6400 Fuel,"), "{}", rows[1]);
@@ -113,7 +113,7 @@ fn online_mode_learns_each_test_day_after_predicting_it() {
         report["model_version"]
             .as_str()
             .unwrap()
-            .starts_with("learned-v2/65-lines/"),
+            .starts_with("learned-v3/65-lines/"),
         "{report}"
     );
 }

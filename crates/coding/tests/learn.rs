@@ -220,6 +220,53 @@ fn confidences_are_calibrated_on_noisy_history() {
 }
 
 #[test]
+fn confidence_learns_that_a_supplier_whose_last_lines_disagree_is_often_wrong() {
+    // 60 suppliers, one line each a day for 300 days. Half keep one account; half move from their
+    // old account to a new one on a day of their own, so that in the held-out recent tail some
+    // have moved already and some are moving: the confidence model must learn that a suggestion
+    // the supplier's last lines disagree with is often wrong (a positive weight on their share).
+    let mut rng = Lcg(11);
+    let switch_day: Vec<i64> = (0..60).map(|_| 100 + rng.below(200) as i64).collect();
+    let mut lines = Vec::new();
+    for d in 0..300 {
+        for (s, switch) in switch_day.iter().enumerate() {
+            let moved = s % 2 == 1 && d >= *switch;
+            let account = if moved {
+                format!("New {s}")
+            } else {
+                format!("Old {s}")
+            };
+            lines.push(ex(
+                d,
+                &format!("Supplier {s}"),
+                "services",
+                100,
+                &account,
+                "CC",
+            ));
+        }
+    }
+    let model = Suggester::train(&lines, &TrainOptions::default());
+    let fit = &model.fit_report().targets[0];
+    let confidence = fit.confidence[0]
+        .as_ref()
+        .expect("a confidence model for known suppliers");
+    let recent = confidence
+        .weights()
+        .find(|(name, _)| *name == "share of the supplier's last lines with this value")
+        .map(|(_, w)| w)
+        .unwrap_or_default();
+    assert!(recent > 0.0, "weight of the recent share: {recent}");
+    let steady = model.suggest(&query("Supplier 0", "services", 100));
+    assert_eq!(steady.account.value.as_deref(), Some("Old 0"));
+    assert!(
+        steady.account.confidence > 0.95,
+        "{}",
+        steady.account.confidence
+    );
+}
+
+#[test]
 fn dont_learn_lines_are_ignored() {
     let mut lines: Vec<Example> = (0..20)
         .map(|i| ex(i, "Royal Mail", "postage", 500, "6200 Postage", "ADMIN"))

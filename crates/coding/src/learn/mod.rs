@@ -10,8 +10,10 @@
 //! supplier that score is mixed with a hierarchical back-off ([`backoff`]): the supplier's own
 //! history (and its history with this description) decides in proportion to how much of it there
 //! is, and backs off to the cross-supplier model; strengths and mix are chosen on the same
-//! held-out tail. Confidences are
-//! calibrated by isotonic regression on that same held-out tail ([`calibration`]). Counts make
+//! held-out tail. How sure a suggestion is comes from a small logistic model over signals of
+//! the prediction (margin, how much of the supplier's history backs it, whether the supplier's last
+//! lines agree; [`confidence`]), and is calibrated by isotonic regression ([`calibration`]), both
+//! fitted on that same held-out tail. Counts make
 //! incremental learning exact (approve = add, forget a vendor = subtract, "don't learn" = skip) and
 //! training fast (one pass, two threads).
 //!
@@ -21,6 +23,7 @@
 
 pub mod backoff;
 pub mod calibration;
+pub mod confidence;
 mod explain;
 pub mod features;
 pub mod model;
@@ -30,6 +33,7 @@ pub use explain::{Explanation, FeatureContribution, SimilarLine};
 use backoff::{Backoff, BackoffFit, Level};
 use calibration::Isotonic;
 use chrono::NaiveDate;
+use confidence::{ConfidenceModel, Signals, SupplierContext};
 use features::{Feature, LineInput, description_tokens, extract, hash_parts, supplier_key};
 use model::{Evidence, FitCase, TargetModel, WeightFit, Weights, default_weights, fit_weights};
 use rust_decimal::Decimal;
@@ -215,6 +219,8 @@ pub struct TargetFit {
     pub holdout_accuracy_fitted: f64,
     /// The back-off strengths chosen for lines from known suppliers, with what they measured.
     pub backoff: Option<BackoffFit>,
+    /// The confidence models for lines from known and from unknown suppliers.
+    pub confidence: [Option<ConfidenceModel>; 2],
 }
 
 /// A learned line kept for explanations ("coded like …") and for forgetting a vendor.
@@ -243,6 +249,9 @@ pub struct Suggester {
     weights: [[Weights; 2]; 2],
     /// `[target][0 = known supplier, 1 = unknown supplier]`.
     calibrators: [[Isotonic; 2]; 2],
+    /// `[target][0 = known supplier, 1 = unknown supplier]`: the raw score before calibration
+    /// (None: the top probability).
+    confidence: [[Option<ConfidenceModel>; 2]; 2],
     /// Per target: the back-off strengths for lines from known suppliers.
     backoff: [Backoff; 2],
     lines: Vec<StoredLine>,
@@ -297,6 +306,7 @@ impl Suggester {
             targets: [TargetModel::default(), TargetModel::default()],
             weights: [[default_weights(); 2]; 2],
             calibrators: Default::default(),
+            confidence: Default::default(),
             backoff: [Backoff::default(); 2],
             lines: Vec::new(),
             by_supplier: HashMap::new(),
@@ -377,7 +387,7 @@ impl Suggester {
     /// The model version shown in explanations: changes whenever what it learned changes.
     pub fn version(&self) -> String {
         format!(
-            "learned-v2/{}-lines/{}/{:08x}",
+            "learned-v3/{}-lines/{}/{:08x}",
             self.lines.len(),
             self.latest
                 .map_or_else(|| "empty".to_owned(), |d| d.to_string()),
@@ -398,6 +408,21 @@ impl Suggester {
     /// Whether a supplier has learned lines.
     pub fn knows_supplier(&self, supplier: &str) -> bool {
         self.by_supplier.contains_key(&supplier_key(supplier))
+    }
+
+    /// The values of the supplier's most recently learned lines (at most
+    /// [`confidence::RECENT_LINES`], in learning order, which is date order for a trained model
+    /// and for approvals added later).
+    fn recent_classes(&self, supplier: &str, target: Target) -> Vec<u16> {
+        let Some(indices) = self.by_supplier.get(&supplier_key(supplier)) else {
+            return Vec::new();
+        };
+        let from = indices.len().saturating_sub(confidence::RECENT_LINES);
+        indices[from..]
+            .iter()
+            .filter_map(|&i| self.lines.get(i as usize))
+            .map(|l| l.classes[target.index()])
+            .collect()
     }
 
     fn line_weight(&self, origin: NaiveDate, date: NaiveDate) -> f64 {
@@ -550,6 +575,7 @@ impl Suggester {
             let mut scratch = vec![0f32; features::GROUPS * classes];
             let mut regimes: [Vec<FitCase>; 2] = [Vec::new(), Vec::new()];
             let mut known_levels: Vec<(Level, Level)> = Vec::new();
+            let mut known_recent: Vec<Vec<u16>> = Vec::new();
             let mut unknown_truth: [usize; 2] = [0, 0];
             for (e, (f, known)) in sample.iter().zip(&prepared) {
                 let r = usize::from(!known);
@@ -560,6 +586,7 @@ impl Suggester {
                         regimes[r].push(FitCase { evidence, truth });
                         if r == 0 {
                             known_levels.push(levels(model, f));
+                            known_recent.push(self.recent_classes(&e.supplier, target));
                         }
                     }
                     None => unknown_truth[r] += 1,
@@ -591,7 +618,7 @@ impl Suggester {
                 .collect();
             let backoff_fit = backoff::fit(&backoff_cases);
             let chosen = backoff_fit.chosen;
-            let mut samples: [Vec<(f64, bool)>; 2] = [Vec::new(), Vec::new()];
+            let mut signalled: [Vec<(Signals, f64, bool)>; 2] = [Vec::new(), Vec::new()];
             let mut right_default = 0usize;
             let mut right_fitted = 0usize;
             for (r, cases) in regimes.iter().enumerate() {
@@ -608,11 +635,35 @@ impl Suggester {
                         let b = &backoff_cases[i];
                         chosen.combine(&mut p, &q, &b.supplier, &b.description);
                     }
-                    let best = argmax(&p);
+                    let (best, second) = top_two(&p);
                     let right = best == usize::from(case.truth);
                     right_fitted += usize::from(right);
-                    samples[r].push((p[best], right));
+                    let context = (r == 0).then(|| SupplierContext {
+                        supplier: &backoff_cases[i].supplier,
+                        description: &backoff_cases[i].description,
+                        cross: &q,
+                        recent: &known_recent[i],
+                    });
+                    let s = confidence::signals(&p, best, second, context);
+                    signalled[r].push((s, p[best], right));
                 }
+            }
+            let confidence_models: [Option<ConfidenceModel>; 2] = std::array::from_fn(|r| {
+                let cases: Vec<(Signals, bool)> = signalled[r]
+                    .iter()
+                    .map(|(s, _, right)| (*s, *right))
+                    .collect();
+                ConfidenceModel::fit(&cases)
+            });
+            let mut samples: [Vec<(f64, bool)>; 2] = [Vec::new(), Vec::new()];
+            for r in 0..2 {
+                samples[r] = signalled[r]
+                    .iter()
+                    .map(|(s, top, right)| {
+                        let raw = confidence_models[r].as_ref().map_or(*top, |m| m.score(s));
+                        (raw, *right)
+                    })
+                    .collect();
                 // Lines whose true value the model had never seen are always wrong; they count
                 // for calibration at the median raw score of the rest.
                 let mut raw: Vec<f64> = samples[r].iter().map(|s| s.0).collect();
@@ -642,8 +693,9 @@ impl Suggester {
                 holdout_accuracy_default: right_default as f64 / total,
                 holdout_accuracy_fitted: right_fitted as f64 / total,
                 backoff: (backoff_fit.cases > 0).then_some(backoff_fit),
+                confidence: confidence_models.clone(),
             };
-            (fitted, calibration, chosen, fit)
+            (fitted, calibration, chosen, fit, confidence_models)
         };
         let results: Vec<_> = if self.options.threads > 1 {
             std::thread::scope(|scope| {
@@ -658,8 +710,9 @@ impl Suggester {
         } else {
             Target::ALL.iter().map(|t| per_target(*t)).collect()
         };
-        for (t, (w, iso, b, fit)) in results.into_iter().enumerate() {
+        for (t, (w, iso, b, fit, conf)) in results.into_iter().enumerate() {
             weights[t] = w;
+            self.confidence[t] = conf;
             calibrators[t] = iso;
             self.backoff[t] = b;
             fits.push(fit);
@@ -742,6 +795,7 @@ impl Suggester {
                 &mut scratch.probs,
             );
             model::softmax(&mut scratch.probs);
+            let mut supplier_levels = None;
             if known {
                 // Lines from a known supplier: back off from the supplier's own history.
                 model::scores(
@@ -758,6 +812,11 @@ impl Suggester {
                     &supplier,
                     &description,
                 );
+                supplier_levels = Some((
+                    supplier,
+                    description,
+                    self.recent_classes(&query.supplier, target),
+                ));
             }
             let probs = &scratch.probs;
             // The three most probable classes (ties: lower class id first), in one pass.
@@ -781,7 +840,27 @@ impl Suggester {
                 continue;
             }
             let p_top = probs[order[0]];
-            let confidence = self.calibrators[t][regime].apply(p_top);
+            let raw = match &self.confidence[t][regime] {
+                Some(m) => {
+                    let context =
+                        supplier_levels
+                            .as_ref()
+                            .map(|(supplier, description, recent)| SupplierContext {
+                                supplier,
+                                description,
+                                cross: &scratch.cross,
+                                recent,
+                            });
+                    m.score(&confidence::signals(
+                        probs,
+                        order[0],
+                        order.get(1).copied(),
+                        context,
+                    ))
+                }
+                None => p_top,
+            };
+            let confidence = self.calibrators[t][regime].apply(raw);
             let rest_scale = if p_top < 1.0 {
                 (1.0 - confidence) / (1.0 - p_top)
             } else {
@@ -865,6 +944,18 @@ fn levels(model: &TargetModel, features: &[Feature]) -> (Level, Level) {
         level(features::Group::Supplier),
         level(features::Group::SupplierDescription),
     )
+}
+
+/// The most and the second most probable classes (ties: the lower class first).
+fn top_two(values: &[f64]) -> (usize, Option<usize>) {
+    let best = argmax(values);
+    let mut second: Option<usize> = None;
+    for (i, v) in values.iter().enumerate() {
+        if i != best && second.is_none_or(|s| *v > values[s]) {
+            second = Some(i);
+        }
+    }
+    (best, second)
 }
 
 fn argmax(values: &[f64]) -> usize {
