@@ -216,7 +216,7 @@ fn an_approved_journal_is_learned_by_an_update_and_codes_the_suppliers_next_invo
     assert_eq!(stats.lines_since_training, 4);
     let version = view.model_version.clone().unwrap();
     assert!(
-        version.starts_with(&format!("learned-v2/{}-lines/", HISTORY_LINES + 4)),
+        version.starts_with(&format!("learned-v3/{}-lines/", HISTORY_LINES + 4)),
         "{version}"
     );
     assert!(
