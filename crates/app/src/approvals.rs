@@ -235,7 +235,8 @@ impl Workspace {
     /// Records the actor's approval of the document's journal as it is stored (never rebuilt
     /// here: an approval is for what was prepared). Queues it for the GL once its policy's count
     /// of distinct controllers is reached. Every refusal by a rule is an error with code
-    /// `NOT_PERMITTED` naming the rule.
+    /// `NOT_PERMITTED` naming the rule. The learned suggester learns an approved journal at its
+    /// next use, by an incremental update outside this transaction ([`crate::learning`]).
     pub fn approve_document(
         &mut self,
         document: &str,
