@@ -31,6 +31,7 @@ pub fn generate() -> Result<BTreeMap<String, String>, String> {
         CodeReport::export_all(&cfg)?;
         ForgetVendorReport::export_all(&cfg)?;
         HistoryImportReport::export_all(&cfg)?;
+        LearnedModelView::export_all(&cfg)?;
         ExceptionsReport::export_all(&cfg)?;
         RulesTestReport::export_all(&cfg)?;
         RulesDiffReport::export_all(&cfg)?;

@@ -119,6 +119,40 @@ pub struct HistoryImportReport {
     pub documents_recoded: u32,
 }
 
+/// A vendor whose learned coding was forgotten.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct ForgottenVendorView {
+    pub name: String,
+    /// When (RFC 3339) and by whom.
+    pub forgotten_at: String,
+    pub forgotten_by: String,
+}
+
+/// What the learned suggester knows now and what bringing it up to date just did (the desktop's
+/// "Learned model").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct LearnedModelView {
+    /// The model's version as stored with its suggestions; `None` when it has learned nothing.
+    pub version: Option<String>,
+    /// Lines the model learned from (history and approved journals, less what it must not learn).
+    pub lines_learned: u32,
+    /// Lines of imported coding history in the workspace.
+    pub history_lines: u32,
+    /// Journals approved (or queued, or posted) whose lines are learned from.
+    pub approved_journals: u32,
+    /// Lines of those journals a person marked "don't learn from this".
+    pub not_learned_lines: u32,
+    pub forgotten_vendors: Vec<ForgottenVendorView>,
+    /// What bringing the model up to date did just now: `cached`, `updated` or `trained`.
+    pub refresh: String,
+    /// Why it trained in full, when it did.
+    pub refresh_reason: Option<String>,
+    /// Since the workspace was opened in this process: trainings from scratch and updates that
+    /// learned newly approved journals.
+    pub full_trains: u32,
+    pub incremental_updates: u32,
+}
+
 /// Why a document or line needs a person.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, TS)]
 #[serde(rename_all = "snake_case")]

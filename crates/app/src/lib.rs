@@ -35,6 +35,7 @@ pub mod gl_write_bound;
 pub mod history;
 pub mod import;
 pub mod import_tabular;
+pub mod learned_model;
 pub mod learning;
 pub mod overview;
 pub mod policy;

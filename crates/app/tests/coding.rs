@@ -544,3 +544,98 @@ fn a_workspace_with_its_trained_model_can_move_between_threads() {
     let handle = std::thread::spawn(move || ws.list_documents().unwrap().len());
     assert_eq!(handle.join().unwrap(), 26);
 }
+
+/// The desktop's "Learned model": what the suggester knows after history is imported, a
+/// correction marked "don't learn from this" is approved, and a vendor is forgotten — and who may
+/// forget.
+#[test]
+fn the_learned_model_says_what_it_learned_and_what_it_must_not() {
+    let (dir, path, mut ws) = demo();
+    let empty = ws.learned_model().unwrap();
+    assert_eq!(empty.version, None);
+    assert_eq!((empty.lines_learned, empty.history_lines), (0, 0));
+    assert_eq!(empty.approved_journals, 0);
+    // Creating the demo coded its invoices: the (empty) model is in memory already.
+    assert_eq!((empty.refresh.as_str(), empty.full_trains), ("cached", 1));
+    assert_eq!(empty.refresh_reason, None);
+
+    let file = dir.path().join("history.csv");
+    std::fs::write(&file, history_csv()).unwrap();
+    ws.import_history(&file).unwrap();
+    let learned = ws.learned_model().unwrap();
+    assert_eq!((learned.lines_learned, learned.history_lines), (48, 48));
+    assert!(
+        learned
+            .version
+            .as_deref()
+            .is_some_and(|v| v.starts_with("learned-v3/48-lines")),
+        "{learned:?}"
+    );
+    assert_eq!(learned.full_trains, 2);
+    assert_eq!(learned.refresh, "cached");
+
+    // A correction not to be learned from, on a journal that is then approved: its line is
+    // left out, the others are learned.
+    let sakura = document(&ws, "SK-");
+    ws.code_line(&CodeLineRequest {
+        document_id: sakura.id.clone(),
+        line: 4,
+        account: Some("4855".into()),
+        dimensions: Default::default(),
+        tax_code: None,
+        learn: false,
+    })
+    .unwrap();
+    let mut store = Store::open(&path).unwrap();
+    let id: DocumentId = sakura.id.parse().unwrap();
+    let journal = store.journal_for_document(id).unwrap().unwrap();
+    store
+        .set_journal_status(
+            journal.id,
+            JournalStatus::Approved,
+            &Change::new("boss", now()),
+        )
+        .unwrap();
+    let approved = ws.learned_model().unwrap();
+    assert_eq!(
+        (approved.approved_journals, approved.not_learned_lines),
+        (1, 1)
+    );
+    assert!(approved.lines_learned > 48, "{approved:?}");
+    assert_ne!(approved.refresh, "cached");
+
+    // A clerk may look, not forget.
+    let clerk = Workspace::open_with(
+        &path,
+        Context {
+            actor: "clerk".into(),
+            clock: Arc::new(FixedClock(now())),
+        },
+    )
+    .unwrap();
+    assert_eq!(clerk.learned_model().unwrap().version, approved.version);
+    let mut clerk = clerk;
+    let refused = clerk.forget_vendor("V10013").unwrap_err();
+    assert_eq!(refused.code, ErrorCode::NotPermitted);
+    assert_eq!(refused.problems[0].code, "ROLE-RULES");
+
+    let forgot = ws.forget_vendor("V10013").unwrap();
+    assert_eq!(forgot.history_lines_deleted, 24);
+    assert!(forgot.approved_lines_skipped > 0, "{forgot:?}");
+    let after = ws.learned_model().unwrap();
+    assert_eq!((after.lines_learned, after.history_lines), (24, 24));
+    assert_eq!(after.forgotten_vendors.len(), 1);
+    let vendor = &after.forgotten_vendors[0];
+    assert_eq!(
+        (vendor.name.as_str(), vendor.forgotten_by.as_str()),
+        ("Sakura Seimitsu K.K.", "tester")
+    );
+    assert_eq!(vendor.forgotten_at, "2025-06-15T10:00:00Z");
+    assert!(
+        after
+            .version
+            .as_deref()
+            .is_some_and(|v| v.starts_with("learned-v3/24-lines")),
+        "{after:?}"
+    );
+}
