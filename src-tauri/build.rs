@@ -43,6 +43,9 @@ const COMMANDS: &[&str] = &[
     "gl_rate_limits",
     "gl_connect_quickbooks",
     "gl_connect_business_central",
+    "forget_vendor",
+    "import_history",
+    "learned_model",
 ];
 
 fn main() {

@@ -7,7 +7,9 @@
 //! The workspace is opened lazily, on the first command that needs it, so that a window started
 //! before `folio init` can show how to create the workspace and then pick it up on "Try again".
 //! Long work (import, approval, sync) runs on a blocking thread so the window keeps painting;
-//! the import reports its progress as `import-progress` events.
+//! the import reports its progress as `import-progress` events. Forgetting a vendor and importing
+//! coding history retrain the learned suggester and re-code the open documents, so they run on a
+//! blocking thread too.
 
 use crate::location::WorkspaceLocation;
 use folio_app::{
@@ -17,6 +19,7 @@ use folio_app::{
     ImportRun, JournalView, OutboxView, QueueFilter, QueuePageView, QueueSort, SyncOptions,
     SyncReport, UserView, Workspace, WorkspaceInfo,
 };
+use folio_app::{ForgetVendorReport, HistoryImportReport, LearnedModelView};
 use folio_app::{OutboxActionView, RateLimitView, Resolution};
 use folio_app::{OverviewView, PullReport, RulePackInfo, RulesDiffReport, RulesTestReport};
 use rand::SeedableRng;
@@ -506,4 +509,23 @@ pub async fn outbox_resolve(
         None => Resolution::LookUp,
     };
     blocking(app, move |ws, _| ws.outbox_resolve(&reference, resolution)).await
+}
+
+/// Forgets what the learned suggester learned from a vendor (admins) and re-codes the open
+/// documents without it.
+#[tauri::command]
+pub async fn forget_vendor(app: AppHandle, vendor: String) -> Result<ForgetVendorReport, AppError> {
+    blocking(app, move |ws, _| ws.forget_vendor(&vendor)).await
+}
+
+/// Imports a coding-history CSV as approved history and re-codes the open documents with it.
+#[tauri::command]
+pub async fn import_history(app: AppHandle, path: String) -> Result<HistoryImportReport, AppError> {
+    blocking(app, move |ws, _| ws.import_history(Path::new(&path))).await
+}
+
+/// What the learned suggester knows, brought up to date first (it may train).
+#[tauri::command]
+pub async fn learned_model(app: AppHandle) -> Result<LearnedModelView, AppError> {
+    blocking(app, move |ws, _| ws.learned_model()).await
 }

@@ -82,6 +82,9 @@ fn main() -> ExitCode {
             commands::gl_pull,
             commands::outbox_retry,
             commands::outbox_resolve,
+            commands::forget_vendor,
+            commands::import_history,
+            commands::learned_model,
         ])
         .run(tauri::generate_context!());
     match result {
