@@ -78,10 +78,18 @@ const explanation: ExplainView = {
   ],
 };
 
-function html(editing: boolean): string {
+function html(editing: boolean, view: ExplainView = explanation, onforget?: (vendor: string) => void): string {
   return render(CodingGrid, {
-    props: { explanation, choices, currency: 'EUR', editing, readonly: false, onsave: () => undefined },
+    props: { explanation: view, choices, currency: 'EUR', editing, readonly: false, onsave: () => undefined, onforget },
   }).body;
+}
+
+/** The explanation with the person's account marked "don't learn from this". */
+function notLearned(): ExplainView {
+  const view = structuredClone(explanation);
+  const first = view.lines[0]!.fields[0]!.proposals[0]!;
+  first.explanation = { kind: 'person', by: 'ana', at: '2026-01-02T10:00:00Z', learn: false };
+  return view;
 }
 
 describe('CodingGrid', () => {
@@ -115,4 +123,18 @@ describe('CodingGrid', () => {
     expect(out).toContain('data-testid="save-line"');
     expect(out).not.toContain('data-testid="why-button"');
   });
+
+  it('offers "Don\'t learn from this correction" per line while editing, off by default', () => {
+    const out = html(true);
+    expect(out.match(/data-testid="no-learn"/g)?.length).toBe(1);
+    expect(out).toContain("Don't learn from this correction");
+    expect(out).not.toMatch(/data-testid="no-learn"[^>]*checked/);
+    expect(out).not.toMatch(/checked[^>]*data-testid="no-learn"/);
+  });
+
+  it("marks a person's value that is not learned from", () => {
+    expect(html(false)).not.toContain('data-testid="not-learned"');
+    expect(html(false, notLearned())).toMatch(/data-testid="not-learned">not learned from</);
+  });
 });
+

@@ -41,6 +41,9 @@ import type { RulesTestReport } from '../bindings/RulesTestReport';
 import type { RulesDiffReport } from '../bindings/RulesDiffReport';
 import type { OverviewView } from '../bindings/OverviewView';
 import type { PullReport } from '../bindings/PullReport';
+import type { ForgetVendorReport } from '../bindings/ForgetVendorReport';
+import type { HistoryImportReport } from '../bindings/HistoryImportReport';
+import type { LearnedModelView } from '../bindings/LearnedModelView';
 import { toAppError, type IpcError } from './errors';
 
 export type { AppError } from '../bindings/AppError';
@@ -88,6 +91,9 @@ export type { RulesDiffReport } from '../bindings/RulesDiffReport';
 export type { OverviewView } from '../bindings/OverviewView';
 export type { SpendRow } from '../bindings/SpendRow';
 export type { PayableSum } from '../bindings/PayableSum';
+export type { ForgetVendorReport } from '../bindings/ForgetVendorReport';
+export type { HistoryImportReport } from '../bindings/HistoryImportReport';
+export type { LearnedModelView } from '../bindings/LearnedModelView';
 export { isAppError, toAppError, type IpcError } from './errors';
 
 /** Where the window looks for its workspace, and why there (desktop-only type, not from folio-app). */
@@ -395,4 +401,37 @@ export function overview(): Promise<OverviewView> {
 /** Fetches the GL's master data for offline use. */
 export function glPull(): Promise<PullReport> {
   return call<PullReport>('gl_pull');
+}
+
+/**
+ * Forgets what the learned suggester learned from a vendor (its history lines are deleted, its
+ * approved journals no longer learned from) and re-codes the open documents. Admins only.
+ */
+export function forgetVendor(vendor: string): Promise<ForgetVendorReport> {
+  return call<ForgetVendorReport>('forget_vendor', { vendor });
+}
+
+/** Imports a coding-history CSV as approved history; the open documents are re-coded with it. */
+export function importHistory(path: string): Promise<HistoryImportReport> {
+  return call<HistoryImportReport>('import_history', { path });
+}
+
+/** What the learned suggester knows, brought up to date first. */
+export function learnedModel(): Promise<LearnedModelView> {
+  return call<LearnedModelView>('learned_model');
+}
+
+/** Asks the person for one coding-history CSV with the system's file dialog; null when cancelled. */
+export async function chooseHistoryFile(): Promise<string | null> {
+  try {
+    const chosen = await openDialog({
+      title: 'Import coding history',
+      multiple: false,
+      directory: false,
+      filters: [{ name: 'Coding history (CSV)', extensions: ['csv'] }],
+    });
+    return Array.isArray(chosen) ? (chosen[0] ?? null) : chosen;
+  } catch (error) {
+    throw toAppError(error) satisfies IpcError;
+  }
 }
