@@ -147,6 +147,9 @@ pub struct LearnedModelView {
     pub refresh: String,
     /// Why it trained in full, when it did.
     pub refresh_reason: Option<String>,
+    /// Why the last training from scratch in this process happened (an import, a forgotten
+    /// vendor, … retrain before this view is asked for).
+    pub last_full_train: Option<String>,
     /// Since the workspace was opened in this process: trainings from scratch and updates that
     /// learned newly approved journals.
     pub full_trains: u32,

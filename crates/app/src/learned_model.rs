@@ -37,6 +37,7 @@ impl Workspace {
                 .collect(),
             refresh: refresh.action.to_owned(),
             refresh_reason: refresh.reason,
+            last_full_train: stats.last_full_train,
             full_trains: stats.full_trains,
             incremental_updates: stats.incremental_updates,
         })

@@ -572,7 +572,15 @@ fn the_learned_model_says_what_it_learned_and_what_it_must_not() {
         "{learned:?}"
     );
     assert_eq!(learned.full_trains, 2);
+    // The import trained it; asking afterwards finds it current and says why it was trained.
     assert_eq!(learned.refresh, "cached");
+    assert!(
+        learned
+            .last_full_train
+            .as_deref()
+            .is_some_and(|why| why.contains("history")),
+        "{learned:?}"
+    );
 
     // A correction not to be learned from, on a journal that is then approved: its line is
     // left out, the others are learned.

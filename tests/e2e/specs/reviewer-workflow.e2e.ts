@@ -4,8 +4,11 @@
  * PDF written by fixtures/facturx.ts) → open the PDF and see it rendered by pdf.js beside its
  * coding → find the
  * new document in the review queue → open it → correct a suggestion and read the explanation →
- * approve → sync to the workspace's ledger file → the document shows as posted, and the ledger
- * file holds its reference. A screenshot of each screen goes to FOLIO_SCREENSHOT_DIR.
+ * correct another line as a one-off ("don't learn from this") → approve → sync to the
+ * workspace's ledger file → the document shows as posted, and the ledger file holds its
+ * reference → … → forget what Folio learned from the document's vendor (refused for a controller,
+ * done by the admin, with its counts) → import coding history and see the learned model take it
+ * in. A screenshot of each screen goes to FOLIO_SCREENSHOT_DIR.
  *
  * Amounts are compared as the strings the window shows (the UI formats decimal strings exactly,
  * never through a float), so equal strings mean equal amounts.
@@ -67,6 +70,8 @@ function sampleFolder(): string {
 let documentId = '';
 let documentNumber = '';
 let pdfDocumentId = '';
+/** The workspace's creator, its admin (who may forget a vendor's learned coding). */
+let adminName = '';
 
 describe('Folio reviewer workflow', () => {
   it('shows the review queue of the workspace', async () => {
@@ -232,6 +237,42 @@ describe('Folio reviewer workflow', () => {
     await line.$('[data-field="account"] [data-testid="why-button"]').click();
   });
 
+  it('corrects another line as a one-off that is not learned from', async () => {
+    adminName = await $('[data-testid="user-switch"]').getValue();
+    const line = $('[data-testid="coding-line"][data-line="2"]');
+    const account = line.$('[data-field="account"] [data-testid="coded-value"]');
+    const suggested = (await account.$('.mono').getText()).trim();
+    const replacement = suggested === '4240' ? '4250' : '4240';
+
+    await blur();
+    await browser.keys('e');
+    const input = line.$('[data-field="account"] [data-testid="code-input"]');
+    await input.waitForDisplayed();
+    await input.clearValue();
+    await input.setValue(replacement);
+    const dontLearn = line.$('[data-testid="no-learn"]');
+    expect(await dontLearn.isSelected()).toBe(false);
+    await dontLearn.click();
+    expect(await dontLearn.isSelected()).toBe(true);
+    await shoot('07b-dont-learn.png');
+    await line.$('[data-testid="save-line"]').click();
+
+    const corrected = line.$('[data-field="account"] [data-testid="coded-value"]');
+    await browser.waitUntil(async () => (await corrected.getAttribute('data-source')) === 'person', {
+      timeoutMsg: 'the one-off correction is not shown as the person’s value',
+    });
+    expect((await corrected.$('.mono').getText()).trim()).toBe(replacement);
+    await expect(line.$('[data-field="account"] [data-testid="not-learned"]')).toHaveText('not learned from');
+    await line.$('[data-field="account"] [data-testid="why-button"]').click();
+    const popover = line.$('[data-field="account"] [data-testid="why-popover"]');
+    await popover.waitForDisplayed();
+    expect(await popover.getText()).toContain('(not learned from)');
+    // The first line's correction is learned from.
+    expect(await $('[data-testid="coding-line"][data-line="1"] [data-field="account"] [data-testid="not-learned"]').isExisting()).toBe(false);
+    await shoot('07c-not-learned.png');
+    await line.$('[data-field="account"] [data-testid="why-button"]').click();
+  });
+
   it('approves the document with the keyboard, as a controller', async () => {
     // The workspace's creator is its admin, who prepared the correction: not allowed to approve.
     await blur();
@@ -317,6 +358,79 @@ describe('Folio reviewer workflow', () => {
     expect(accuracy).toContain('Acme Supplies');
     await expect($('[data-testid="exceptions-by-age"]')).toBeDisplayed();
     await shoot('13-overview.png');
+  });
+
+  it('forgets what Folio learned from the vendor: refused for a controller, done by the admin', async () => {
+    await $('[data-testid="nav-queue"]').click();
+    await $('[data-testid="filter-status"]').selectByAttribute('value', 'posted');
+    const row = $(`[data-testid="queue-row"][data-document-id="${documentId}"]`);
+    await row.waitForDisplayed({ timeout: 30_000 });
+    await row.doubleClick();
+    await expect($('[data-testid="document-view"]')).toHaveAttribute('data-loaded-id', documentId);
+    const vendor = (await $('[data-testid="forget-vendor"]').getText()).replace(/^Forget what Folio learned from /, '').replace(/…$/, '');
+    expect(vendor.length).toBeGreaterThan(0);
+
+    // The controller may not: the app's refusal shows in the dialog, and nothing is forgotten.
+    await $('[data-testid="forget-vendor"]').click();
+    const dialog = $('[data-testid="forget-vendor-dialog"]');
+    await dialog.waitForDisplayed();
+    const warning = await dialog.getText();
+    expect(warning).toContain(`history lines of ${vendor} are deleted`);
+    expect(warning).toContain('no longer learned from');
+    expect(warning).toContain('cannot be undone, except by importing');
+    await $('[data-testid="forget-confirm"]').click();
+    await dialog.$('.error-box').waitForDisplayed({ timeout: 30_000 });
+    expect(await dialog.$('.error-box').getText()).toContain('ROLE-RULES');
+    await shoot('14-forget-refused.png');
+    await $('[data-testid="forget-cancel"]').click();
+    await dialog.waitForDisplayed({ reverse: true });
+
+    // The admin may: the count comes back and the document is shown re-read.
+    await $('[data-testid="user-switch"]').selectByAttribute('value', adminName);
+    await browser.waitUntil(async () => (await $('[data-testid="user-switch"]').getValue()) === adminName);
+    await expect($('[data-testid="document-view"]')).toHaveAttribute('data-loaded-id', documentId);
+    await $('[data-testid="forget-vendor"]').click();
+    await $('[data-testid="forget-confirm"]').click();
+    const notice = $('[data-testid="document-notice"]');
+    await notice.waitForDisplayed({ timeout: 60_000 });
+    const said = await notice.getText();
+    expect(said).toMatch(/^Forgot what Folio learned from .+: \d+ history lines? deleted, [1-9]\d* approved lines? no longer learned from, \d+ open documents? re-coded\.$/);
+    await expect($('[data-testid="forget-vendor-dialog"]')).not.toBeDisplayed();
+    await shoot('15-vendor-forgotten.png');
+  });
+
+  it('imports coding history and shows what the learned model knows', async () => {
+    await $('[data-testid="nav-rules"]').click();
+    const facts = $('[data-testid="model-facts"]');
+    await facts.waitForDisplayed({ timeout: 60_000 });
+    // The vendor forgotten above is listed, and the one-off correction is not learned from.
+    expect(await $('[data-testid="forgotten-vendors"]').getText()).not.toBe('none');
+    expect(await $('[data-testid="model-from"]').getText()).toContain('not learned from: 1 line marked');
+    const before = Number(await facts.getAttribute('data-lines'));
+    const historyBefore = Number(await facts.getAttribute('data-history'));
+
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'folio-e2e-history-'));
+    const csv = path.join(dir, 'coding-history.csv');
+    const rows = ['date,supplier,description,amount,account,cost_centre'];
+    for (let month = 1; month <= 12; month++) {
+      rows.push(`2024-${String(month).padStart(2, '0')}-10,Kestrel Cleaning,Office cleaning,${180 + month}.00,4250,CC-100`);
+      rows.push(`2024-${String(month).padStart(2, '0')}-20,Oakmoor Couriers,Courier delivery,${40 + month}.50,4730,CC-300`);
+    }
+    writeFileSync(csv, rows.join('\n') + '\n');
+    await $('[data-testid="history-path"]').setValue(csv);
+    await $('[data-testid="history-import"]').click();
+    const report = $('[data-testid="history-report"]');
+    await report.waitForDisplayed({ timeout: 120_000 });
+    expect(await report.getAttribute('data-rows')).toBe('24');
+    expect(await report.getText()).toMatch(/^Imported 24 history lines from coding-history\.csv\. The learned model now learns from \d+ lines/);
+    await browser.waitUntil(async () => Number(await facts.getAttribute('data-history')) === historyBefore + 24, {
+      timeoutMsg: 'the learned model does not show the imported history',
+    });
+    expect(Number(await facts.getAttribute('data-lines'))).toBe(before + 24);
+    expect(await $('[data-testid="model-version"]').getText()).toMatch(/^learned-v3\//);
+    // The import retrained the model; the view says so.
+    expect(await $('[data-testid="model-refresh"]').getText()).toContain('last trained in full because the imported history changed');
+    await shoot('16-learned-model.png');
   });
 });
 

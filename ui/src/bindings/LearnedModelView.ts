@@ -35,6 +35,11 @@ refresh: string,
  */
 refresh_reason: string | null, 
 /**
+ * Why the last training from scratch in this process happened (an import, a forgotten
+ * vendor, … retrain before this view is asked for).
+ */
+last_full_train: string | null, 
+/**
  * Since the workspace was opened in this process: trainings from scratch and updates that
  * learned newly approved journals.
  */

@@ -217,6 +217,7 @@ describe('Rules screen: the learned model and coding history', () => {
     forgotten_vendors: [{ name: 'Sakura Seimitsu K.K.', forgotten_at: '2026-01-02T10:00:00Z', forgotten_by: 'ana' }],
     refresh: 'cached',
     refresh_reason: null,
+    last_full_train: 'no model trained yet',
     full_trains: 1,
     incremental_updates: 0,
   };

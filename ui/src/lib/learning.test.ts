@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { LearnedModelView } from '../bindings/LearnedModelView';
-import { correctionRequest, forgetConsequences, forgetSummary, historySummary, refreshLabel } from './learning';
+import { correctionRequest, forgetConsequences, forgetSummary, historySummary, learnedFromLabel, refreshLabel } from './learning';
 
 describe('correctionRequest', () => {
   const edits = [
@@ -82,13 +82,27 @@ describe('coding history and the model', () => {
     forgotten_vendors: [],
     refresh: 'cached',
     refresh_reason: null,
+    last_full_train: null,
     full_trains: 1,
     incremental_updates: 0,
   };
 
   it('says whether the model was trained, updated or kept', () => {
-    expect(refreshLabel(model)).toMatch(/^Up to date/);
+    expect(refreshLabel(model)).toMatch(/^Up to date: nothing it learns from changed since it was last trained or updated\.$/);
+    expect(refreshLabel({ ...model, last_full_train: 'the imported history changed' })).toMatch(/It was last trained in full because the imported history changed\.$/);
     expect(refreshLabel({ ...model, refresh: 'updated' })).toBe('Updated just now with the newly approved journals.');
     expect(refreshLabel({ ...model, refresh: 'trained', refresh_reason: 'a vendor was forgotten' })).toBe('Trained just now: a vendor was forgotten.');
+  });
+
+  it('says what the model learns from and what it leaves out', () => {
+    expect(learnedFromLabel(model)).toBe('48 history lines and the lines of 0 approved journals');
+    expect(
+      learnedFromLabel({
+        ...model,
+        approved_journals: 1,
+        not_learned_lines: 1,
+        forgotten_vendors: [{ name: 'Acme', forgotten_at: '2026-01-02T10:00:00Z', forgotten_by: 'ana' }],
+      }),
+    ).toBe('48 history lines and the lines of 1 approved journal; not learned from: 1 line marked “don’t learn from this”, the lines of the forgotten vendors');
   });
 });

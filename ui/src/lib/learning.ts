@@ -69,14 +69,24 @@ export function historySummary(report: HistoryImportReport): string {
   );
 }
 
-/** How the learned model was brought up to date when it was last asked. */
+/** What the learned model learns from, and what it leaves out. */
+export function learnedFromLabel(model: LearnedModelView): string {
+  const from = `${lines(model.history_lines, 'history line')} and the lines of ${model.approved_journals} approved journal${model.approved_journals === 1 ? '' : 's'}`;
+  const left: string[] = [];
+  if (model.not_learned_lines > 0) left.push(`${lines(model.not_learned_lines, 'line')} marked “don’t learn from this”`);
+  if (model.forgotten_vendors.length > 0) left.push('the lines of the forgotten vendors');
+  return left.length === 0 ? from : `${from}; not learned from: ${left.join(', ')}`;
+}
+
+/** How the learned model was brought up to date when it was last asked, and why it was last trained in full. */
 export function refreshLabel(model: LearnedModelView): string {
+  const last = model.last_full_train ? ` It was last trained in full because ${model.last_full_train}.` : '';
   switch (model.refresh) {
     case 'trained':
       return `Trained just now${model.refresh_reason ? `: ${model.refresh_reason}` : ''}.`;
     case 'updated':
-      return 'Updated just now with the newly approved journals.';
+      return `Updated just now with the newly approved journals.${last}`;
     default:
-      return 'Up to date: nothing it learns from changed since it was last trained or updated.';
+      return `Up to date: nothing it learns from changed since it was last trained or updated.${last}`;
   }
 }
