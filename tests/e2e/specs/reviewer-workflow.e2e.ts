@@ -13,7 +13,7 @@
  * Amounts are compared as the strings the window shows (the UI formats decimal strings exactly,
  * never through a float), so equal strings mean equal amounts.
  */
-import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -420,7 +420,11 @@ describe('Folio reviewer workflow', () => {
     await $('[data-testid="history-path"]').setValue(csv);
     await $('[data-testid="history-import"]').click();
     const report = $('[data-testid="history-report"]');
-    await report.waitForDisplayed({ timeout: 120_000 });
+    try {
+      await report.waitForDisplayed({ timeout: 120_000 });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
     expect(await report.getAttribute('data-rows')).toBe('24');
     expect(await report.getText()).toMatch(/^Imported 24 history lines from coding-history\.csv\. The learned model now learns from \d+ lines/);
     await browser.waitUntil(async () => Number(await facts.getAttribute('data-history')) === historyBefore + 24, {
