@@ -47,6 +47,34 @@ pub enum HistoryError {
     UnclosedQuote { row: usize },
 }
 
+/// A row that could not be read, with the column and what it should have been.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowProblem {
+    /// 1-based data row (the header is row 0).
+    pub row: usize,
+    pub column: &'static str,
+    pub value: String,
+    pub expected: &'static str,
+}
+
+impl std::fmt::Display for RowProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "row {}: {} '{}' is not {}",
+            self.row, self.column, self.value, self.expected
+        )
+    }
+}
+
+/// A history file read row by row: the rows that could be read, and every row that could not.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct HistoryRows {
+    pub lines: Vec<HistoryLine>,
+    /// In row order; a row with several bad values is listed once per value.
+    pub problems: Vec<RowProblem>,
+}
+
 /// Splits CSV text into records of fields (RFC 4180; lenient about stray quotes inside fields).
 pub fn parse_csv(text: &str) -> Result<Vec<Vec<String>>, HistoryError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
@@ -134,8 +162,24 @@ pub fn parse_date(raw: &str) -> Option<NaiveDate> {
         .ok()
 }
 
-/// Reads history lines from CSV text.
+/// Reads history lines from CSV text; the first row that cannot be read fails it all.
 pub fn read_history_csv(text: &str) -> Result<Vec<HistoryLine>, HistoryError> {
+    let rows = read_history_rows(text)?;
+    match rows.problems.into_iter().next() {
+        Some(p) => Err(HistoryError::BadValue {
+            row: p.row,
+            column: p.column,
+            value: p.value,
+            expected: p.expected,
+        }),
+        None => Ok(rows.lines),
+    }
+}
+
+/// Reads history lines from CSV text, collecting every row that cannot be read instead of stopping
+/// at the first: a person fixing an export wants the whole list. Only a file that is not a
+/// history CSV at all (no header, a missing column, an unclosed quote) is an error.
+pub fn read_history_rows(text: &str) -> Result<HistoryRows, HistoryError> {
     let mut records = parse_csv(text)?.into_iter();
     let header = records.next().ok_or(HistoryError::Empty)?;
     let find = |name: &'static str| {
@@ -152,23 +196,33 @@ pub fn read_history_csv(text: &str) -> Result<Vec<HistoryLine>, HistoryError> {
     let cost_centre = find("cost_centre")?;
     let vat = find("vat_category").ok();
     let mut lines = Vec::new();
+    let mut problems = Vec::new();
     for (index, record) in records.enumerate() {
         let row = index + 1;
         let get = |i: usize| record.get(i).map(String::as_str).unwrap_or("");
         let raw_date = get(date);
-        let date = parse_date(raw_date).ok_or_else(|| HistoryError::BadValue {
-            row,
-            column: "date",
-            value: raw_date.to_owned(),
-            expected: "a date (YYYY-MM-DD or DD/MM/YYYY)",
-        })?;
+        let parsed_date = parse_date(raw_date);
+        if parsed_date.is_none() {
+            problems.push(RowProblem {
+                row,
+                column: "date",
+                value: raw_date.to_owned(),
+                expected: "a date (YYYY-MM-DD or DD/MM/YYYY)",
+            });
+        }
         let raw_amount = get(amount);
-        let amount = parse_amount(raw_amount).ok_or_else(|| HistoryError::BadValue {
-            row,
-            column: "amount",
-            value: raw_amount.to_owned(),
-            expected: "a decimal amount",
-        })?;
+        let parsed_amount = parse_amount(raw_amount);
+        if parsed_amount.is_none() {
+            problems.push(RowProblem {
+                row,
+                column: "amount",
+                value: raw_amount.to_owned(),
+                expected: "a decimal amount",
+            });
+        }
+        let (Some(date), Some(amount)) = (parsed_date, parsed_amount) else {
+            continue;
+        };
         lines.push(HistoryLine {
             row,
             date,
@@ -182,7 +236,7 @@ pub fn read_history_csv(text: &str) -> Result<Vec<HistoryLine>, HistoryError> {
                 .filter(|v| !v.is_empty()),
         });
     }
-    Ok(lines)
+    Ok(HistoryRows { lines, problems })
 }
 
 #[cfg(test)]
@@ -205,11 +259,33 @@ mod tests {
     }
 
     #[test]
+    fn every_bad_row_is_listed_and_the_good_rows_kept() {
+        let text = "date,supplier,description,amount,account,cost_centre\n\
+                    2020-01-01,A,d,abc,X,Y\n\
+                    2020-01-02,B,d,5,X,Y\n\
+                    someday,C,d,,X,Y\n";
+        let rows = read_history_rows(text).unwrap();
+        assert_eq!(rows.lines.len(), 1);
+        assert_eq!(rows.lines[0].row, 2);
+        let shown: Vec<String> = rows.problems.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            shown,
+            [
+                "row 1: amount 'abc' is not a decimal amount",
+                "row 3: date 'someday' is not a date (YYYY-MM-DD or DD/MM/YYYY)",
+                "row 3: amount '' is not a decimal amount",
+            ]
+        );
+    }
+
+    #[test]
     fn errors_name_row_and_column() {
         let text = "date,supplier,description,amount,account,cost_centre\n2020-01-01,A,d,abc,X,Y\n";
         let err = read_history_csv(text).unwrap_err();
         assert!(err.to_string().contains("row 1: amount 'abc'"), "{err}");
         let err = read_history_csv("date,supplier\n").unwrap_err();
+        assert_eq!(err, HistoryError::MissingColumn("description"));
+        let err = read_history_rows("date,supplier\n").unwrap_err();
         assert_eq!(err, HistoryError::MissingColumn("description"));
     }
 }
