@@ -12,6 +12,7 @@
 //! blocking thread too.
 
 use crate::location::WorkspaceLocation;
+use folio_app::history::HistoryImportOptions;
 use folio_app::{
     AppError, ApprovalStatusView, ApproveOutcome, BulkPreview, CodeLineRequest, CodeReport,
     CodingChoices, Context, DecisionView, DocumentDetail, DocumentOpenView, DocumentSummary,
@@ -520,8 +521,18 @@ pub async fn forget_vendor(app: AppHandle, vendor: String) -> Result<ForgetVendo
 
 /// Imports a coding-history CSV as approved history and re-codes the open documents with it.
 #[tauri::command]
-pub async fn import_history(app: AppHandle, path: String) -> Result<HistoryImportReport, AppError> {
-    blocking(app, move |ws, _| ws.import_history(Path::new(&path))).await
+pub async fn import_history(
+    app: AppHandle,
+    path: String,
+    skip_invalid: Option<bool>,
+) -> Result<HistoryImportReport, AppError> {
+    let options = HistoryImportOptions {
+        skip_invalid: skip_invalid.unwrap_or(false),
+    };
+    blocking(app, move |ws, _| {
+        ws.import_history_with(Path::new(&path), options)
+    })
+    .await
 }
 
 /// What the learned suggester knows, brought up to date first (it may train).

@@ -166,6 +166,25 @@ fn history_is_imported_whole_and_a_vendor_can_be_forgotten() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("row 2: date '2024-13-01'"), "{err}");
+    assert!(err.contains("--skip-invalid"), "{err}");
+    let skipped = json(&folio(
+        &ws,
+        &[
+            "history",
+            "import",
+            bad.to_str().unwrap(),
+            "--skip-invalid",
+            "--json",
+        ],
+    ));
+    assert_eq!(
+        (&skipped["rows"], &skipped["skipped_rows"]),
+        (&1.into(), &1.into())
+    );
+    assert_eq!(
+        skipped["skipped"][0]["message"],
+        "row 2: date '2024-13-01' is not a date (YYYY-MM-DD or DD/MM/YYYY)"
+    );
 
     let good = dir.path().join("history.csv");
     let mut csv = String::from("date,supplier,description,amount,account,cost_centre\n");
@@ -189,7 +208,10 @@ fn history_is_imported_whole_and_a_vendor_can_be_forgotten() {
         &ws,
         &["forget-vendor", "Sakura Seimitsu K.K.", "--json"],
     ));
-    assert_eq!(forgot["history_lines_deleted"], 9);
+    assert_eq!(
+        forgot["history_lines_deleted"], 10,
+        "nine from history.csv and one from bad.csv"
+    );
     let view = json(&folio(&ws, &["explain", "DOC-24", "--json"]));
     assert_eq!(view["lines"][0]["fields"][0]["source"], "fixed");
 }

@@ -112,6 +112,10 @@ pub struct HistoryImportReport {
     pub file: String,
     pub sha256: String,
     pub rows: u32,
+    /// Rows skipped because they could not be read (only when the person chose to skip them).
+    pub skipped_rows: u32,
+    /// Why, row by row (at most 200, then how many more).
+    pub skipped: Vec<Problem>,
     /// Lines the learned suggester now learns from (history and approved journals).
     pub model_lines: u32,
     pub model_version: String,

@@ -6,6 +6,7 @@
 
 use chrono::{TimeZone, Utc};
 use folio_app::coding_dto::{ExceptionReason, ExceptionsReport, ExplainView};
+use folio_app::history::HistoryImportOptions;
 use folio_app::{CodeLineRequest, Context, ErrorCode, FixedClock, Workspace};
 use folio_coding::suggest::{Explanation, Source};
 use folio_domain::JournalStatus;
@@ -363,6 +364,76 @@ fn history_csv() -> String {
         }
     }
     csv
+}
+
+#[test]
+fn a_history_file_with_bad_rows_lists_them_all_and_can_skip_them() {
+    let (dir, path, mut ws) = demo();
+    let file = dir.path().join("export.csv");
+    std::fs::write(
+        &file,
+        "date,supplier,description,amount,account,cost_centre\n\
+         2024-01-01,Sakura Office Supply,paper,10,4930,\n\
+         2024-01-02,Sakura Office Supply,toner,12,,CC-100\n\
+         2024-01-03,,toner,12,4930,CC-100\n\
+         soon,Sakura Office Supply,toner,x,4930,CC-100\n\
+         2024-01-05,Sakura Office Supply,ink,7.5,4930,CC-100\n",
+    )
+    .unwrap();
+    let before = ws.learned_model().unwrap();
+    let err = ws.import_history(&file).unwrap_err();
+    assert_eq!(err.code, ErrorCode::InvalidInput);
+    assert!(
+        err.message.contains("3 of 5 rows cannot be imported")
+            && err.message.contains("nothing was imported")
+            && err.message.contains("--skip-invalid"),
+        "{}",
+        err.message
+    );
+    let listed: Vec<&str> = err.problems.iter().map(|p| p.message.as_str()).collect();
+    assert_eq!(
+        listed,
+        [
+            "row 2: account '' is not an account code",
+            "row 3: supplier '' is not a supplier name",
+            "row 4: date 'soon' is not a date (YYYY-MM-DD or DD/MM/YYYY)",
+            "row 4: amount 'x' is not a decimal amount",
+        ]
+    );
+    assert_eq!(
+        ws.learned_model().unwrap().history_lines,
+        before.history_lines,
+        "nothing half-written"
+    );
+
+    let report = ws
+        .import_history_with(&file, HistoryImportOptions { skip_invalid: true })
+        .unwrap();
+    assert_eq!((report.rows, report.skipped_rows), (2, 3));
+    assert_eq!(report.skipped.len(), 4, "{:?}", report.skipped);
+    assert_eq!(
+        ws.learned_model().unwrap().history_lines,
+        before.history_lines + 2
+    );
+    let audit = Store::open(&path).unwrap().audit_events(None).unwrap();
+    let event = audit
+        .iter()
+        .rev()
+        .find(|e| e.action == "history.import")
+        .expect("the import is audited");
+    let after = event.after_json.as_deref().unwrap_or_default();
+    assert!(
+        after.contains("\"skipped_rows\":3") && after.contains("\"skipped_row_numbers\":[2,3,4]"),
+        "{after}"
+    );
+    let again = ws
+        .import_history_with(&file, HistoryImportOptions { skip_invalid: true })
+        .unwrap_err();
+    assert!(
+        again.message.contains("imported already"),
+        "{}",
+        again.message
+    );
 }
 
 #[test]

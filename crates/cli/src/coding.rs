@@ -110,6 +110,10 @@ enum HistoryWhat {
     Import {
         #[arg(value_name = "FILE.csv")]
         file: PathBuf,
+        /// Import the rows that can be read and skip the others (listed), instead of refusing the
+        /// whole file.
+        #[arg(long)]
+        skip_invalid: bool,
         #[arg(long)]
         json: bool,
     },
@@ -310,9 +314,14 @@ pub fn run(command: CodingCommand, dir: &Path) -> Result<ExitCode, AppError> {
             Ok(ExitCode::SUCCESS)
         }
         CodingCommand::History(HistoryArgs {
-            what: HistoryWhat::Import { file, .. },
+            what: HistoryWhat::Import {
+                file, skip_invalid, ..
+            },
         }) => {
-            let report = open(dir)?.import_history(&file)?;
+            let report = open(dir)?.import_history_with(
+                &file,
+                folio_app::history::HistoryImportOptions { skip_invalid },
+            )?;
             if json {
                 print_json(&report);
             } else {
@@ -326,6 +335,12 @@ pub fn run(command: CodingCommand, dir: &Path) -> Result<ExitCode, AppError> {
                     report.model_version,
                     report.documents_recoded
                 );
+                if report.skipped_rows > 0 {
+                    println!("Skipped {} row(s):", report.skipped_rows);
+                    for p in &report.skipped {
+                        println!("  - {}", p.message);
+                    }
+                }
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -175,15 +175,20 @@ where
     Ok(rows)
 }
 
+/// At most this many skipped row numbers are written into the import's audit event (the count
+/// is always complete).
+pub const MAX_AUDITED_SKIPPED_ROWS: usize = 1000;
+
 impl Store {
     /// Imports the lines of one history file, in one transaction with one audit event
-    /// (`history.import`). Refuses a file imported before (same SHA-256), naming the earlier
+    /// (`history.import`, with the rows the person chose to skip). Refuses a file imported before (same SHA-256), naming the earlier
     /// import, and touches nothing then.
     pub fn import_history(
         &mut self,
         file_name: &str,
         sha256: &str,
         lines: &[NewHistoryLine],
+        skipped_rows: &[u32],
         change: &Change,
     ) -> Result<HistoryImport, StoreError> {
         crate::blobs::check_sha256(sha256)?;
@@ -244,6 +249,8 @@ impl Store {
                     "file_name": file_name,
                     "sha256": sha256,
                     "rows": row_count,
+                    "skipped_rows": skipped_rows.len(),
+                    "skipped_row_numbers": &skipped_rows[..skipped_rows.len().min(MAX_AUDITED_SKIPPED_ROWS)],
                 }))?),
             },
         )?;

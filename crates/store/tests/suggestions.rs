@@ -246,7 +246,7 @@ fn history_is_imported_whole_once_and_a_vendor_can_be_forgotten() {
     ];
     let before = store.learning_state().unwrap();
     let import = store
-        .import_history("h.csv", &sha, &lines, &change("a", 1))
+        .import_history("h.csv", &sha, &lines, &[], &change("a", 1))
         .unwrap();
     assert_eq!(import.row_count, 3);
     let stored = store.history_lines().unwrap();
@@ -257,7 +257,7 @@ fn history_is_imported_whole_once_and_a_vendor_can_be_forgotten() {
     assert_ne!(before, after_import);
 
     let err = store
-        .import_history("again.csv", &sha, &lines, &change("a", 2))
+        .import_history("again.csv", &sha, &lines, &[], &change("a", 2))
         .unwrap_err()
         .to_string();
     assert!(

@@ -227,7 +227,7 @@ describe('Rules screen: the learned model and coding history', () => {
     invoke.mockImplementation(async (cmd: string) => {
       if (cmd === 'learned_model') return models++ === 0 ? model : { ...model, version: 'learned-v3/58-lines', lines_learned: 58, history_lines: 58, refresh: 'trained', refresh_reason: 'the imported history changed' };
       if (cmd === 'plugin:dialog|open') return '/home/ana/history.csv';
-      if (cmd === 'import_history') return { file: 'history.csv', sha256: 'ab', rows: 10, model_lines: 58, model_version: 'learned-v3/58-lines', documents_recoded: 3 };
+      if (cmd === 'import_history') return { file: 'history.csv', sha256: 'ab', rows: 10, skipped_rows: 0, skipped: [], model_lines: 58, model_version: 'learned-v3/58-lines', documents_recoded: 3 };
       throw new Error(`unexpected command ${cmd}`);
     });
     let imported = 0;
@@ -283,5 +283,38 @@ describe('Rules screen: the learned model and coding history', () => {
     expect(alert).toContain('Nothing was imported');
     expect(alert).toContain('row 2');
     expect(el('history-report')).toBeNull();
+    expect(el('history-skip-invalid')).toBeNull();
+  });
+
+  it('lists every bad row of a refused file, then imports the other rows when asked to skip them', async () => {
+    const row = (n: number, column: string, message: string) => ({ severity: 'error', code: 'HISTORY-ROW', field: `row ${n}/${column}`, message });
+    const problems = [row(2, 'account', "row 2: account '' is not an account code"), row(4, 'date', "row 4: date 'soon' is not a date (YYYY-MM-DD or DD/MM/YYYY)")];
+    invoke.mockImplementation(async (cmd: string, args?: Record<string, unknown>) => {
+      if (cmd === 'learned_model') return model;
+      if (cmd === 'import_history' && !args?.skipInvalid)
+        throw { code: 'INVALID_INPUT', message: "/tmp/h.csv: 2 of 5 rows cannot be imported (the first: row 2: account '' is not an account code). Fix them, or import the other 3 rows and skip these (`--skip-invalid`); nothing was imported", problems };
+      if (cmd === 'import_history')
+        return { file: 'h.csv', sha256: 'ab', rows: 3, skipped_rows: 2, skipped: problems, model_lines: 51, model_version: 'learned-v3/51-lines', documents_recoded: 2 };
+      throw new Error(`unexpected command ${cmd}`);
+    });
+    component = mount(LearnedModel, { target, props: {} });
+    await settle();
+    const input = el<HTMLInputElement>('history-path');
+    input.value = '/tmp/h.csv';
+    input.dispatchEvent(new Event('input', { bubbles: true }));
+    flushSync();
+    el<HTMLButtonElement>('history-import').click();
+    await settle();
+    const alert = target.querySelector('.error-box')?.textContent ?? '';
+    expect(alert).toContain("row 2: account '' is not an account code");
+    expect(alert).toContain("row 4: date 'soon'");
+    expect(el('history-skip-invalid').textContent).toContain('skip these 2');
+    el<HTMLButtonElement>('history-skip-invalid').click();
+    await settle();
+    const imports = invoke.mock.calls.filter((c) => c[0] === 'import_history').map((c) => c[1]);
+    expect(imports).toEqual([{ path: '/tmp/h.csv' }, { path: '/tmp/h.csv', skipInvalid: true }]);
+    expect(el('history-report').textContent).toContain('Imported 3 history lines from h.csv (skipped 2 rows that could not be read, listed below)');
+    expect(el('history-skipped').textContent).toContain("row 4: date 'soon'");
+    expect(target.querySelector('.error-box')).toBeNull();
   });
 });

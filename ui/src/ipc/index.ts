@@ -411,9 +411,13 @@ export function forgetVendor(vendor: string): Promise<ForgetVendorReport> {
   return call<ForgetVendorReport>('forget_vendor', { vendor });
 }
 
-/** Imports a coding-history CSV as approved history; the open documents are re-coded with it. */
-export function importHistory(path: string): Promise<HistoryImportReport> {
-  return call<HistoryImportReport>('import_history', { path });
+/**
+ * Imports a coding-history CSV as approved history; the open documents are re-coded with it. The
+ * file is refused whole if a row cannot be read, unless `skipInvalid` (then those rows are skipped
+ * and listed in the report).
+ */
+export function importHistory(path: string, skipInvalid = false): Promise<HistoryImportReport> {
+  return call<HistoryImportReport>('import_history', skipInvalid ? { path, skipInvalid } : { path });
 }
 
 /** What the learned suggester knows, brought up to date first. */

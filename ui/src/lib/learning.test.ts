@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { LearnedModelView } from '../bindings/LearnedModelView';
-import { correctionRequest, forgetConsequences, forgetSummary, historySummary, learnedFromLabel, refreshLabel } from './learning';
+import { correctionRequest, forgetConsequences, forgetSummary, historySummary, learnedFromLabel, refreshLabel, skippableRows } from './learning';
 
 describe('correctionRequest', () => {
   const edits = [
@@ -69,8 +69,19 @@ describe('forgetting a vendor', () => {
 
 describe('coding history and the model', () => {
   it('says what an import did and that the model learns it', () => {
-    const text = historySummary({ file: 'history.csv', sha256: 'ab', rows: 1, model_lines: 49, model_version: 'learned-v3/49-lines', documents_recoded: 26 });
+    const text = historySummary({ file: 'history.csv', sha256: 'ab', rows: 1, skipped_rows: 0, skipped: [], model_lines: 49, model_version: 'learned-v3/49-lines', documents_recoded: 26 });
     expect(text).toBe('Imported 1 history line from history.csv. The learned model now learns from 49 lines (model learned-v3/49-lines); 26 open documents re-coded with it.');
+    const skipped = historySummary({ file: 'export.csv', sha256: 'ab', rows: 2, skipped_rows: 3, skipped: [], model_lines: 50, model_version: 'learned-v3/50-lines', documents_recoded: 1 });
+    expect(skipped).toContain('Imported 2 history lines from export.csv (skipped 3 rows that could not be read, listed below).');
+  });
+
+  it('offers to skip bad rows only when the file was refused for its rows', () => {
+    const row = { severity: 'error' as const, code: 'HISTORY-ROW', field: 'row 2/account', message: "row 2: account '' is not an account code" };
+    const refused = { code: 'INVALID_INPUT' as const, message: '/tmp/h.csv: 3 of 5 rows cannot be imported (the first: …); nothing was imported', problems: [row] };
+    expect(skippableRows(refused)).toBe(3);
+    expect(skippableRows({ ...refused, problems: [] })).toBe(0);
+    expect(skippableRows({ code: 'INVALID_INPUT', message: '/tmp/h.csv: the CSV header has no `account` column; nothing was imported', problems: [] })).toBe(0);
+    expect(skippableRows({ ...refused, code: 'NOT_PERMITTED' })).toBe(0);
   });
 
   const model: LearnedModelView = {

@@ -10,6 +10,7 @@ import type { CodeLineRequest } from '../bindings/CodeLineRequest';
 import type { ForgetVendorReport } from '../bindings/ForgetVendorReport';
 import type { HistoryImportReport } from '../bindings/HistoryImportReport';
 import type { LearnedModelView } from '../bindings/LearnedModelView';
+import type { IpcError } from '../ipc/errors';
 
 /** One field of a line being corrected: its key (`account`, `dimension:CODE`, `tax_code`), what the person typed, and the value used now. */
 export interface FieldEdit {
@@ -62,11 +63,23 @@ export function forgetSummary(report: ForgetVendorReport): string {
 
 /** What a coding-history import did, and that the model learns it. */
 export function historySummary(report: HistoryImportReport): string {
+  const skipped = report.skipped_rows > 0 ? ` (skipped ${lines(report.skipped_rows, 'row')} that could not be read, listed below)` : '';
   return (
-    `Imported ${lines(report.rows, 'history line')} from ${report.file}. ` +
+    `Imported ${lines(report.rows, 'history line')} from ${report.file}${skipped}. ` +
     `The learned model now learns from ${lines(report.model_lines, 'line')} (model ${report.model_version}); ` +
     `${lines(report.documents_recoded, 'open document')} re-coded with it.`
   );
+}
+
+/**
+ * How many rows of a refused history file could not be read, when the others could be imported
+ * by skipping them (the app lists each bad row as a `HISTORY-ROW` problem); 0 when skipping would
+ * not help (not a history CSV at all, the same file twice, not permitted).
+ */
+export function skippableRows(error: IpcError): number {
+  if (error.code !== 'INVALID_INPUT') return 0;
+  const match = /(\d+) of \d+ rows cannot be imported/.exec(error.message);
+  return match && error.problems.some((p) => p.code === 'HISTORY-ROW') ? Number(match[1]) : 0;
 }
 
 /** What the learned model learns from, and what it leaves out. */
