@@ -208,6 +208,18 @@ describe('Forget a vendor', () => {
 });
 
 describe('Rules screen: the learned model and coding history', () => {
+  /** Mounts the learned model and imports the CSV at `path` through the path field. */
+  async function importByPath(path: string): Promise<void> {
+    component = mount(LearnedModel, { target, props: {} });
+    await settle();
+    const input = el<HTMLInputElement>('history-path');
+    input.value = path;
+    input.dispatchEvent(new Event('input', { bubbles: true }));
+    flushSync();
+    el<HTMLButtonElement>('history-import').click();
+    await settle();
+  }
+
   const model: LearnedModelView = {
     version: 'learned-v3/48-lines',
     lines_learned: 48,
@@ -270,14 +282,7 @@ describe('Rules screen: the learned model and coding history', () => {
         throw { code: 'INVALID_INPUT', message: "/tmp/h.csv: row 2: account '' is not an account code; nothing was imported", problems: [] };
       throw new Error(`unexpected command ${cmd}`);
     });
-    component = mount(LearnedModel, { target, props: {} });
-    await settle();
-    const input = el<HTMLInputElement>('history-path');
-    input.value = '/tmp/h.csv';
-    input.dispatchEvent(new Event('input', { bubbles: true }));
-    flushSync();
-    el<HTMLButtonElement>('history-import').click();
-    await settle();
+    await importByPath('/tmp/h.csv');
     expect(invoke.mock.calls[1]).toEqual(['import_history', { path: '/tmp/h.csv' }]);
     const alert = target.querySelector('.error-box')?.textContent ?? '';
     expect(alert).toContain('Nothing was imported');
@@ -297,14 +302,7 @@ describe('Rules screen: the learned model and coding history', () => {
         return { file: 'h.csv', sha256: 'ab', rows: 3, skipped_rows: 2, skipped: problems, model_lines: 51, model_version: 'learned-v3/51-lines', documents_recoded: 2 };
       throw new Error(`unexpected command ${cmd}`);
     });
-    component = mount(LearnedModel, { target, props: {} });
-    await settle();
-    const input = el<HTMLInputElement>('history-path');
-    input.value = '/tmp/h.csv';
-    input.dispatchEvent(new Event('input', { bubbles: true }));
-    flushSync();
-    el<HTMLButtonElement>('history-import').click();
-    await settle();
+    await importByPath('/tmp/h.csv');
     const alert = target.querySelector('.error-box')?.textContent ?? '';
     expect(alert).toContain("row 2: account '' is not an account code");
     expect(alert).toContain("row 4: date 'soon'");
