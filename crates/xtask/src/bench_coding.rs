@@ -46,7 +46,8 @@ fn capture(cmd: &mut Command, out: &Path) -> Result<()> {
         .with_context(|| format!("could not write {}", out.display()))
 }
 
-pub fn run() -> Result<()> {
+/// The Harrogate history in the shared folder, or an error saying where it was looked for.
+pub(crate) fn harrogate_history() -> Result<PathBuf> {
     let data = shared_dir().join(DATASET);
     if !data.is_file() {
         bail!(
@@ -54,6 +55,11 @@ pub fn run() -> Result<()> {
             data.display()
         );
     }
+    Ok(data)
+}
+
+pub fn run() -> Result<()> {
+    let data = harrogate_history()?;
     let out = target_dir().join("bench-coding");
     std::fs::create_dir_all(&out).with_context(|| format!("could not create {}", out.display()))?;
     let script = repo_root().join("crates/xtask/scripts/smart_importer_eval.py");

@@ -10,19 +10,13 @@
 //! stdout and `target/bench-learn/report.json`. `FOLIO_BENCH_LEARN_FULL_RUNS=N` sets how many
 //! full trainings are timed.
 
-use crate::bench_coding::{DATASET, shared_dir};
+use crate::bench_coding::harrogate_history;
 use crate::{cargo, run_cmd, target_dir};
 use anyhow::{Context, Result, bail};
 use std::process::Command;
 
 pub fn run() -> Result<()> {
-    let data = shared_dir().join(DATASET);
-    if !data.is_file() {
-        bail!(
-            "the Harrogate history is not at {} (set FOLIO_SHARED_DIR to the shared folder)",
-            data.display()
-        );
-    }
+    let data = harrogate_history()?;
     let out = target_dir().join("bench-learn");
     std::fs::create_dir_all(&out).with_context(|| format!("could not create {}", out.display()))?;
     eprintln!("==> release build of the measuring program");
