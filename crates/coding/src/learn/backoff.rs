@@ -44,6 +44,14 @@ pub struct Level {
 }
 
 impl Level {
+    /// A level of `total` lines with these `(class, count)` pairs.
+    pub fn new(total: f64, classes: &[(u16, f64)]) -> Self {
+        Self {
+            total,
+            classes: classes.to_vec(),
+        }
+    }
+
     fn count(&self, class: u16) -> f64 {
         self.classes
             .iter()
@@ -261,13 +269,6 @@ pub fn fit(cases: &[FitCase]) -> BackoffFit {
 mod tests {
     use super::*;
 
-    fn level(total: f64, classes: &[(u16, f64)]) -> Level {
-        Level {
-            total,
-            classes: classes.to_vec(),
-        }
-    }
-
     #[test]
     fn combine_is_a_distribution_and_matches_probability() {
         let b = Backoff {
@@ -277,8 +278,8 @@ mod tests {
         };
         let loglinear = [0.5, 0.3, 0.2];
         let cross = [0.1, 0.6, 0.3];
-        let s = level(10.0, &[(0, 7.0), (2, 3.0)]);
-        let d = level(2.0, &[(2, 2.0)]);
+        let s = Level::new(10.0, &[(0, 7.0), (2, 3.0)]);
+        let d = Level::new(2.0, &[(2, 2.0)]);
         let mut out = loglinear.to_vec();
         b.combine(&mut out, &cross, &s, &d);
         assert!((out.iter().sum::<f64>() - 1.0).abs() < 1e-12, "{out:?}");
@@ -301,7 +302,7 @@ mod tests {
         let mut shares = Vec::new();
         for n in [1.0, 5.0, 50.0, 500.0] {
             let mut out = cross.to_vec();
-            b.combine(&mut out, &cross, &level(n, &[(1, n)]), &empty);
+            b.combine(&mut out, &cross, &Level::new(n, &[(1, n)]), &empty);
             shares.push(out[1]);
         }
         assert!(shares.windows(2).all(|w| w[0] < w[1]), "{shares:?}");
@@ -311,8 +312,8 @@ mod tests {
         b.combine(
             &mut out,
             &cross,
-            &level(40.0, &[(0, 40.0)]),
-            &level(20.0, &[(1, 20.0)]),
+            &Level::new(40.0, &[(0, 40.0)]),
+            &Level::new(20.0, &[(1, 20.0)]),
         );
         assert!(out[1] > out[0], "{out:?}");
     }
@@ -327,7 +328,7 @@ mod tests {
                 truth,
                 &[0.2, 0.8],
                 &[0.05, 0.95],
-                level(3.0, &[(0, 3.0)]),
+                Level::new(3.0, &[(0, 3.0)]),
                 Level::default(),
                 2,
             )

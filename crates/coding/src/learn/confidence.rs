@@ -259,16 +259,9 @@ fn solve<const K: usize>(mut a: [[f64; K]; K], mut b: [f64; K]) -> Option<[f64; 
 mod tests {
     use super::*;
 
-    fn level(total: f64, classes: &[(u16, f64)]) -> Level {
-        Level {
-            total,
-            classes: classes.to_vec(),
-        }
-    }
-
     #[test]
     fn signals_read_the_supplier_history_of_the_suggested_value() {
-        let supplier = level(10.0, &[(0, 8.0), (1, 2.0)]);
+        let supplier = Level::new(10.0, &[(0, 8.0), (1, 2.0)]);
         let description = Level::default();
         let cross = [0.2, 0.8];
         let s = signals(
