@@ -38,6 +38,99 @@ async function blur(): Promise<void> {
   await browser.execute(() => (document.activeElement as HTMLElement | null)?.blur());
 }
 
+/** What the coding pane shows of one line while it is edited (see `expectEditingFits`). */
+interface EditingFit {
+  viewport: { width: number; height: number };
+  pane: { scrollWidth: number; clientWidth: number };
+  /** Parts of the line (and the panels) that do not lie inside the coding panel, or the pane. */
+  outside: string[];
+  missing: string[];
+}
+
+/**
+ * While line `lineNumber` is edited, the coding pane does not scroll sideways, and everything a
+ * reviewer needs for the line lies inside the visible width of the coding panel: its number,
+ * description and net, each editor with the suggestion under it, and its Save and "Don't learn
+ * from this correction" controls; the coding and journal panels lie inside the pane.
+ */
+async function expectEditingFits(lineNumber: number): Promise<EditingFit> {
+  const fit = (await browser.execute((n: number) => {
+    const pane = document.querySelector('[data-testid="coding-pane"]') as HTMLElement | null;
+    const panel = document.querySelector('[data-testid="coding-panel"]') as HTMLElement | null;
+    const journal = document.querySelector('[data-testid="journal-panel"]') as HTMLElement | null;
+    const line = document.querySelector(`[data-testid="coding-line"][data-line="${n}"]`) as HTMLElement | null;
+    const outside: string[] = [];
+    const missing: string[] = [];
+    const inside = (name: string, el: Element | null | undefined, box: DOMRect | undefined): void => {
+      if (!el || !box) {
+        missing.push(name);
+        return;
+      }
+      const r = el.getBoundingClientRect();
+      if (r.width === 0 || r.left < box.left - 1 || r.right > box.right + 1) {
+        outside.push(`${name} [${Math.round(r.left)}, ${Math.round(r.right)}] not in [${Math.round(box.left)}, ${Math.round(box.right)}]`);
+      }
+    };
+    const paneBox = pane?.getBoundingClientRect();
+    const panelBox = panel?.getBoundingClientRect();
+    inside('coding panel', panel, paneBox);
+    inside('journal panel', journal, paneBox);
+    inside('coding grid', document.querySelector('[data-testid="coding-grid"]'), panelBox);
+    inside('panel title', document.getElementById('coding-heading'), panelBox);
+    // The line's first row: its number, description, net and editors.
+    const first = line?.tagName === 'TR' ? line : line?.querySelector('tr');
+    const cells = first ? Array.from(first.children) : [];
+    inside('line number', cells[0], panelBox);
+    inside('description', cells[1], panelBox);
+    inside('net', cells[2], panelBox);
+    const editors = line ? Array.from(line.querySelectorAll('[data-testid="code-input"]')) : [];
+    if (editors.length === 0) missing.push('editors');
+    let suggestions = 0;
+    for (const editor of editors) {
+      const name = editor.getAttribute('aria-label') ?? 'editor';
+      inside(name, editor, panelBox);
+      // A field nobody and nothing codes (here the project) has no suggestion to show.
+      const suggestion = editor.parentElement?.querySelector('.sub');
+      if (suggestion) {
+        suggestions += 1;
+        inside(`suggestion under ${name}`, suggestion, panelBox);
+      }
+    }
+    if (suggestions === 0) missing.push('suggestions');
+    inside('Save', line?.querySelector('[data-testid="save-line"]'), panelBox);
+    inside("Don't learn checkbox", line?.querySelector('[data-testid="no-learn"]'), panelBox);
+    inside("Don't learn label", line?.querySelector('[data-testid="no-learn"]')?.closest('label'), panelBox);
+    return {
+      viewport: { width: window.innerWidth, height: window.innerHeight },
+      pane: { scrollWidth: pane?.scrollWidth ?? -1, clientWidth: pane?.clientWidth ?? -1 },
+      outside,
+      missing,
+    };
+  }, lineNumber)) as EditingFit;
+  const at = `at ${fit.viewport.width}×${fit.viewport.height}`;
+  expect({ at, missing: fit.missing }).toEqual({ at, missing: [] });
+  expect({ at, outside: fit.outside }).toEqual({ at, outside: [] });
+  // No horizontal overflow of the pane that scrolls the coding and the journal.
+  expect(fit.pane.clientWidth).toBeGreaterThan(0);
+  expect({ at, ...fit.pane, fits: fit.pane.scrollWidth <= fit.pane.clientWidth + 1 }).toMatchObject({ fits: true });
+  return fit;
+}
+
+/** Resizes the window and waits until the page has the new width. */
+async function resizeWindow(width: number, height: number): Promise<void> {
+  const before = await browser.execute(() => window.innerWidth);
+  const changes = (await browser.getWindowSize()).width !== width;
+  await browser.setWindowSize(width, height);
+  if (changes) {
+    await browser.waitUntil(async () => (await browser.execute(() => window.innerWidth)) !== before, {
+      timeoutMsg: `the page stayed ${before} wide after the window was resized to ${width}×${height}`,
+    });
+  }
+  await browser.executeAsync((done: () => void) =>
+    requestAnimationFrame(() => requestAnimationFrame(() => done())),
+  );
+}
+
 /** The Factur-X invoice of the PDF step (its number is new to the demo workspace). */
 const pdfInvoice: FacturX = {
   number: 'FX-E2E-4711',
@@ -219,6 +312,8 @@ describe('Folio reviewer workflow', () => {
     await input.waitForDisplayed();
     await input.clearValue();
     await input.setValue(replacement);
+    // The edited grid fits its pane: nothing of the line is cut off or needs sideways scrolling.
+    await expectEditingFits(1);
     await line.$('[data-testid="save-line"]').click();
 
     const corrected = line.$('[data-field="account"] [data-testid="coded-value"]');
@@ -254,7 +349,16 @@ describe('Folio reviewer workflow', () => {
     expect(await dontLearn.isSelected()).toBe(false);
     await dontLearn.click();
     expect(await dontLearn.isSelected()).toBe(true);
+    const fit = await expectEditingFits(2);
     await shoot('07b-dont-learn.png');
+    // The same on a smaller screen (1280×800), then back to the window's own size.
+    const windowSize = await browser.getWindowSize();
+    await resizeWindow(1280, 800);
+    const small = await expectEditingFits(2);
+    expect(small.viewport.width).toBeLessThan(fit.viewport.width);
+    await shoot('07b-dont-learn-1280x800.png');
+    await resizeWindow(windowSize.width, windowSize.height);
+    expect((await expectEditingFits(2)).viewport).toEqual(fit.viewport);
     await line.$('[data-testid="save-line"]').click();
 
     const corrected = line.$('[data-field="account"] [data-testid="coded-value"]');

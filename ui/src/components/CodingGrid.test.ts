@@ -132,6 +132,23 @@ describe('CodingGrid', () => {
     expect(out).not.toMatch(/checked[^>]*data-testid="no-learn"/);
   });
 
+  it("puts each line's Save and \"Don't learn\" in a row under its editors, after them in tab order", () => {
+    const out = html(true);
+    // No column of their own: the header has #, line, net and one column per field only.
+    expect(out.match(/<th scope="col"/g)?.length).toBe(3 + 4);
+    const line = out.match(/<tbody[^>]*data-testid="coding-line"[^>]*>([\s\S]*?)<\/tbody>/)?.[1] ?? '';
+    const rows = line.match(/<tr[\s>][\s\S]*?<\/tr>/g) ?? [];
+    expect(rows.length).toBe(2);
+    expect(rows[0]).not.toContain('data-testid="save-line"');
+    // The controls span the field columns, under the editors.
+    expect(rows[1]).toMatch(/class="save-cell" colspan="4"/);
+    const order = [...line.matchAll(/data-testid="(code-input|save-line|no-learn)"/g)].map((m) => m[1]);
+    expect(order).toEqual(['code-input', 'code-input', 'code-input', 'save-line', 'no-learn']);
+    // Not editing: one row per line.
+    const viewed = html(false).match(/<tbody[^>]*data-testid="coding-line"[^>]*>([\s\S]*?)<\/tbody>/)?.[1] ?? '';
+    expect(viewed.match(/<tr[\s>]/g)?.length).toBe(1);
+  });
+
   it("marks a person's value that is not learned from", () => {
     expect(html(false)).not.toContain('data-testid="not-learned"');
     expect(html(false, notLearned())).toMatch(/data-testid="not-learned">not learned from</);
