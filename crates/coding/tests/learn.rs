@@ -465,3 +465,172 @@ fn a_strong_supplier_history_outweighs_words_that_mean_something_else_elsewhere(
     );
     assert!(own.account.confidence >= 0.5, "{own:?}");
 }
+
+/// A history that exercises every part of the model: suppliers of varying purity, descriptions
+/// that matter, new suppliers appearing over time, several cost centres, VAT categories and
+/// amounts with different scales — enough lines for weights, back-off, confidence models and
+/// calibration to be fitted.
+fn rich_history(n: usize, rng: &mut Lcg) -> Vec<Example> {
+    (0..n)
+        .map(|i| {
+            let day = (i / 12) as i64;
+            // A third of the lines come from a supplier seen only once: the held-out tail has
+            // plenty of lines from unknown suppliers.
+            let fresh = rng.below(5) < 2;
+            let s = if fresh {
+                1000 + i as u64
+            } else {
+                rng.below(20 + (day as u64) / 4)
+            };
+            let purity = [95, 75, 55][(s % 3) as usize];
+            // A new supplier's line is coded by its description.
+            let (description, account) = if !fresh && rng.below(100) < purity {
+                ("monthly service", format!("A{s}"))
+            } else {
+                let k = rng.below(8);
+                (
+                    ["parts", "labour", "fuel", "hosting"][(k % 4) as usize],
+                    format!("A{}", 100 + k),
+                )
+            };
+            let mut e = ex(
+                day,
+                &format!("Supplier {s} Ltd"),
+                &format!("{description} {}", rng.below(40)),
+                (1000 + rng.below(90_000)) as i64,
+                &account,
+                &format!(
+                    "CC{}",
+                    if rng.below(10) == 0 {
+                        rng.below(5)
+                    } else {
+                        s % 5
+                    }
+                ),
+            );
+            e.amount = Decimal::new(e.amount.mantissa() as i64, (i % 3) as u32);
+            e.vat_category = ["S", "Z", "AE"].get((s % 4) as usize).map(|v| (*v).into());
+            e.reference = format!("INV-{i}");
+            e
+        })
+        .collect()
+}
+
+fn bits(s: &folio_coding::learn::Suggestion) -> Vec<(Option<String>, u64, Vec<(String, u64)>)> {
+    [&s.account, &s.cost_centre]
+        .into_iter()
+        .map(|f| {
+            (
+                f.value.clone(),
+                f.confidence.to_bits(),
+                f.top
+                    .iter()
+                    .map(|c| (c.value.clone(), c.confidence.to_bits()))
+                    .collect(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_model_saved_and_loaded_suggests_bit_for_bit_the_same_and_keeps_learning_the_same() {
+    let mut rng = Lcg(21);
+    let all = rich_history(5000, &mut rng);
+    let (first, later) = all.split_at(4500);
+    let model = Suggester::train(first, &TrainOptions::default());
+    // Non-trivial: weights, back-off and confidence models were fitted for both targets.
+    let report = model.fit_report();
+    assert_eq!(report.targets.len(), 2, "{report:?}");
+    for t in &report.targets {
+        assert!(t.known_supplier.is_some() && t.backoff.is_some(), "{t:?}");
+        assert!(t.confidence.iter().all(Option::is_some), "{t:?}");
+    }
+    let bytes = model.to_bytes();
+    let loaded = Suggester::from_bytes(&bytes).expect("a saved model loads");
+    assert_eq!(loaded.version(), model.version());
+    assert_eq!(loaded.line_count(), model.line_count());
+    assert_eq!(loaded.fit_report(), model.fit_report());
+    let mut queries: Vec<Query> = later.iter().map(Query::from).collect();
+    queries.extend(probe_queries());
+    let (a, b) = (
+        model.suggest_many(&queries, true),
+        loaded.suggest_many(&queries, true),
+    );
+    // Values, confidences (bit for bit) and explanations.
+    assert_eq!(a, b);
+    for (x, y) in a.iter().zip(&b) {
+        assert_eq!(bits(x), bits(y));
+    }
+    assert!(
+        a.iter()
+            .any(|s| s.account.confidence > 0.5 && s.account.confidence < 1.0)
+    );
+    // Learning more, and forgetting a vendor, give the same model from either.
+    let (mut m, mut l) = (model.clone(), loaded);
+    m.update(later);
+    l.update(later);
+    assert_eq!(m.version(), l.version());
+    assert_eq!(
+        m.suggest_many(&queries, true),
+        l.suggest_many(&queries, true)
+    );
+    assert_eq!(
+        m.forget_vendor("Supplier 3 Ltd"),
+        l.forget_vendor("Supplier 3 Ltd")
+    );
+    assert_eq!(m.version(), l.version());
+    let (a, b) = (
+        m.suggest_many(&queries, true),
+        l.suggest_many(&queries, true),
+    );
+    assert_eq!(a, b);
+    for (x, y) in a.iter().zip(&b) {
+        assert_eq!(bits(x), bits(y));
+    }
+    // An empty model round-trips too.
+    let empty = Suggester::new(TrainOptions::default());
+    let again = Suggester::from_bytes(&empty.to_bytes()).expect("an empty model loads");
+    assert_eq!(again.version(), empty.version());
+}
+
+#[test]
+fn damaged_model_bytes_are_refused_never_trusted() {
+    use folio_coding::learn::snapshot::{BODY_FORMAT, SnapshotError};
+    let mut rng = Lcg(4);
+    let model = Suggester::train(&rich_history(600, &mut rng), &TrainOptions::default());
+    let bytes = model.to_bytes();
+    // Cut anywhere: an error, never a panic or a model.
+    let step = (bytes.len() / 293).max(1);
+    for cut in (0..bytes.len()).step_by(step) {
+        assert!(
+            Suggester::from_bytes(&bytes[..cut]).is_err(),
+            "a model cut at byte {cut} of {} loaded",
+            bytes.len()
+        );
+    }
+    // Another body format.
+    let mut other = bytes.clone();
+    other[..4].copy_from_slice(&(BODY_FORMAT + 1).to_le_bytes());
+    assert_eq!(
+        Suggester::from_bytes(&other).unwrap_err(),
+        SnapshotError::Format {
+            found: BODY_FORMAT + 1,
+            expected: BODY_FORMAT
+        }
+    );
+    // Extra bytes after the model.
+    let mut longer = bytes.clone();
+    longer.push(0);
+    assert_eq!(
+        Suggester::from_bytes(&longer).unwrap_err(),
+        SnapshotError::Trailing(1)
+    );
+    // Damaged bytes: refused or, where the damage lands in a plain number, a model — never a
+    // panic (the workspace's snapshot header carries a checksum that refuses those).
+    let mut damaged = bytes.clone();
+    for i in (0..damaged.len()).step_by(step) {
+        damaged[i] ^= 0xff;
+        let _ = Suggester::from_bytes(&damaged);
+        damaged[i] ^= 0xff;
+    }
+}

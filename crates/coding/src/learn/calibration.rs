@@ -21,6 +21,16 @@ impl Isotonic {
         Self { points: Vec::new() }
     }
 
+    /// Block centres and their fitted accuracy (for [`super::snapshot`]).
+    pub(crate) fn points(&self) -> &[(f64, f64)] {
+        &self.points
+    }
+
+    /// The map with these block centres (from [`super::snapshot`]).
+    pub(crate) fn from_points(points: Vec<(f64, f64)>) -> Self {
+        Self { points }
+    }
+
     /// Whether this is the identity map.
     pub fn is_identity(&self) -> bool {
         self.points.is_empty()

@@ -132,6 +132,26 @@ pub struct ConfidenceModel {
 }
 
 impl ConfidenceModel {
+    /// Means, scales and weights (for [`super::snapshot`]).
+    pub(crate) fn parts(&self) -> (&Signals, &Signals, &[f64; SIGNALS + 1]) {
+        (&self.mean, &self.scale, &self.weights)
+    }
+
+    /// The model with these means, scales and weights (from [`super::snapshot`]).
+    pub(crate) fn from_parts(
+        mean: Signals,
+        scale: Signals,
+        weights: [f64; SIGNALS + 1],
+        cases: usize,
+    ) -> Self {
+        Self {
+            mean,
+            scale,
+            weights,
+            cases,
+        }
+    }
+
     /// The model's probability that the prediction with these signals is right.
     pub fn score(&self, s: &Signals) -> f64 {
         let z = self.weights[0]

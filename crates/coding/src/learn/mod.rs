@@ -27,6 +27,7 @@ pub mod confidence;
 mod explain;
 pub mod features;
 pub mod model;
+pub mod snapshot;
 
 pub use explain::{Explanation, FeatureContribution, SimilarLine};
 

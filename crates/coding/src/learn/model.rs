@@ -15,6 +15,7 @@
 //! [`fit_weights`]), one set for lines from known suppliers and one for unknown suppliers.
 
 use super::features::{Feature, GROUPS, Group};
+use super::snapshot::{Reader, SnapshotError, Writer};
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
@@ -176,6 +177,99 @@ impl TargetModel {
                 stat.classes.iter().map(move |&(c, n)| (c, n * scale)),
             )
         })
+    }
+
+    /// Appends everything, compiled values included (see [`super::snapshot`]).
+    pub(crate) fn write(&self, w: &mut Writer) {
+        w.len(self.labels.len());
+        for (label, weight) in self.labels.iter().zip(&self.class_weight) {
+            w.str(label);
+            w.f64(*weight);
+        }
+        w.len(self.feats.len());
+        for (id, stat) in &self.feats {
+            w.u64(*id);
+            w.f64(stat.total);
+            w.f32(stat.offset);
+            w.len(stat.classes.len());
+            w.bool(stat.corr.len() == stat.classes.len());
+            for (&(class, n), corr) in stat
+                .classes
+                .iter()
+                .zip(stat.corr.iter().copied().chain(std::iter::repeat(0.0)))
+            {
+                w.u16(class);
+                w.f64(n);
+                w.f32(corr);
+            }
+        }
+        w.len(self.derived.len());
+        for id in &self.derived {
+            w.u64(*id);
+        }
+        w.len(self.log_prior.len());
+        for v in &self.log_prior {
+            w.f64(*v);
+        }
+        w.f64(self.scale);
+    }
+
+    /// What [`TargetModel::write`] wrote; the label index is rebuilt.
+    pub(crate) fn read(r: &mut Reader<'_>) -> Result<TargetModel, SnapshotError> {
+        let n = r.len(16)?;
+        let mut model = TargetModel::default();
+        for _ in 0..n {
+            let label = r.string()?;
+            let weight = r.f64()?;
+            let id = model.label_id(&label);
+            if usize::from(id) != model.labels.len() - 1 {
+                return Err(r.invalid(format!("label {label:?} appears twice")));
+            }
+            model.class_weight[usize::from(id)] = weight;
+        }
+        let n = r.len(8 + 8 + 4 + 8 + 1)?;
+        model.feats.reserve(n);
+        for _ in 0..n {
+            let id = r.u64()?;
+            let total = r.f64()?;
+            let offset = r.f32()?;
+            let k = r.len(2 + 8 + 4)?;
+            let compiled = r.bool()?;
+            let mut classes = Vec::with_capacity(k);
+            let mut corr = Vec::with_capacity(if compiled { k } else { 0 });
+            for _ in 0..k {
+                let class = r.u16()?;
+                if usize::from(class) >= model.labels.len() {
+                    return Err(r.invalid(format!(
+                        "class {class} beyond the {} labels",
+                        model.labels.len()
+                    )));
+                }
+                classes.push((class, r.f64()?));
+                let c = r.f32()?;
+                if compiled {
+                    corr.push(c);
+                }
+            }
+            let stat = FeatStat {
+                total,
+                classes,
+                corr,
+                offset,
+            };
+            if model.feats.insert(id, stat).is_some() {
+                return Err(r.invalid(format!("feature {id:016x} appears twice")));
+            }
+        }
+        let n = r.len(8)?;
+        model.derived = (0..n).map(|_| r.u64()).collect::<Result<_, _>>()?;
+        let n = r.len(8)?;
+        if n != model.labels.len() {
+            return Err(r.invalid(format!("{n} prior terms for {} labels", model.labels.len())));
+        }
+        model.log_prior = (0..n).map(|_| r.f64()).collect::<Result<_, _>>()?;
+        model.scale = r.f64()?;
+        Ok(model)
     }
 
     /// Number of distinct features.
