@@ -7,7 +7,10 @@
 //! left out: the import refuses them), then:
 //!
 //! * full training: `FULL_RUNS` times (default 5), a new workspace handle (as a new process
-//!   has) brings its model up to date — reads every history and approved line, trains;
+//!   has), with the model snapshot removed, brings its model up to date — reads every history and
+//!   approved line, trains, writes the snapshot;
+//! * snapshot: `FULL_RUNS` new handles load the snapshot instead; then, as parts, reading the
+//!   file, checking and decoding it, encoding and writing one (its size is reported too);
 //! * update: the demo's journals are approved one at a time by the demo's controllers, and after
 //!   each the clerk's long-lived handle brings its model up to date — reads the journals added,
 //!   learns their lines; every such step must be an update (the refit rule is far away);
@@ -15,6 +18,7 @@
 //!
 //! Prints one JSON object with the medians (milliseconds) and what was measured.
 
+use folio_app::model_snapshot;
 use folio_app::{Context, SystemClock, Workspace};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -110,13 +114,47 @@ fn main() {
 
     let mut full = Vec::new();
     let mut model_lines = 0;
+    let snapshot = model_snapshot::snapshot_path(&path);
     for _ in 0..full_runs {
+        // No snapshot: a new process trains (and then writes one).
+        let _ = std::fs::remove_file(&snapshot);
         let ws = open(&path, "clerk");
         let started = Instant::now();
         let refresh = ws.refresh_model().expect("full training");
         full.push(millis(started));
         assert_eq!(refresh.action, "trained");
+        assert_eq!(ws.model_cache_stats().snapshot_writes, 1);
         model_lines = refresh.model_lines;
+    }
+    let snapshot_bytes = std::fs::metadata(&snapshot).expect("a snapshot").len();
+    // With the snapshot: a new process loads it.
+    let mut loads = Vec::new();
+    for _ in 0..full_runs {
+        let ws = open(&path, "clerk");
+        let started = Instant::now();
+        let refresh = ws.refresh_model().expect("load");
+        loads.push(millis(started));
+        assert_eq!(refresh.action, "loaded", "{:?}", ws.model_cache_stats());
+    }
+    // Its parts: reading the file, checking and decoding it; encoding and writing one.
+    let (mut read, mut decode, mut encode, mut write) = (vec![], vec![], vec![], vec![]);
+    for _ in 0..full_runs {
+        let started = Instant::now();
+        let bytes = model_snapshot::read(&path)
+            .expect("read")
+            .expect("a snapshot");
+        read.push(millis(started));
+        let started = Instant::now();
+        let (header, model) = model_snapshot::open(bytes)
+            .and_then(model_snapshot::Unverified::model)
+            .expect("a valid snapshot");
+        decode.push(millis(started));
+        let started = Instant::now();
+        let bytes = model_snapshot::encode(&header, &model);
+        encode.push(millis(started));
+        let started = Instant::now();
+        model_snapshot::write(&path, &bytes).expect("write");
+        write.push(millis(started));
     }
 
     let clerk = open(&path, "clerk");
@@ -144,7 +182,11 @@ fn main() {
         lines.push(refresh.lines_learned as f64);
     }
     let stats = clerk.model_cache_stats();
-    assert_eq!(stats.full_trains, 1, "{stats:?}");
+    assert_eq!(
+        (stats.full_trains, stats.snapshot_loads),
+        (0, 1),
+        "{stats:?}"
+    );
     let report = serde_json::json!({
         "history_lines": import.rows,
         "history_rows_without_account_left_out": left_out,
@@ -152,6 +194,13 @@ fn main() {
         "full_training_ms_median": median(full.clone()),
         "full_training_runs": full.len(),
         "full_training_ms": full,
+        "snapshot_bytes": snapshot_bytes,
+        "snapshot_load_ms_median": median(loads.clone()),
+        "snapshot_load_ms": loads,
+        "snapshot_read_file_ms_median": median(read),
+        "snapshot_check_and_decode_ms_median": median(decode),
+        "snapshot_encode_ms_median": median(encode),
+        "snapshot_write_file_ms_median": median(write),
         "update_ms_median": median(update.clone()),
         "update_runs": update.len(),
         "update_ms": update,

@@ -147,7 +147,8 @@ pub struct LearnedModelView {
     /// Lines of those journals a person marked "don't learn from this".
     pub not_learned_lines: u32,
     pub forgotten_vendors: Vec<ForgottenVendorView>,
-    /// What bringing the model up to date did just now: `cached`, `updated` or `trained`.
+    /// What bringing the model up to date did just now: `cached`, `loaded` (from the workspace's
+    /// model snapshot), `updated` or `trained`.
     pub refresh: String,
     /// Why it trained in full, when it did.
     pub refresh_reason: Option<String>,

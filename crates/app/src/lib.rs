@@ -37,6 +37,7 @@ pub mod import;
 pub mod import_tabular;
 pub mod learned_model;
 pub mod learning;
+pub mod model_snapshot;
 pub mod overview;
 pub mod policy;
 pub mod profiles;

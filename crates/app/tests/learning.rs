@@ -9,6 +9,7 @@
 use chrono::{TimeZone, Utc};
 use folio_app::coding_dto::ExplainView;
 use folio_app::learning::{ModelRefresh, REFIT_PERCENT};
+use folio_app::model_snapshot::snapshot_path;
 use folio_app::{CodeLineRequest, Context, FixedClock, Workspace};
 use folio_coding::suggest::{Explanation, Source};
 use folio_domain::JournalStatus;
@@ -161,8 +162,9 @@ fn expense_lines(ws: &Workspace, document: &str) -> usize {
 }
 
 /// A model trained from scratch on the workspace as it is now, in a new handle (as in a new
-/// process), with the handle.
+/// process, with the model snapshot removed), with the handle.
 fn from_scratch(path: &Path) -> (ModelRefresh, Workspace) {
+    let _ = std::fs::remove_file(snapshot_path(path));
     let ws = open(path, "clerk");
     let fresh = ws.refresh_model().unwrap();
     assert_eq!(fresh.action, "trained");
@@ -197,8 +199,14 @@ fn an_approved_journal_is_learned_by_an_update_and_codes_the_suppliers_next_invo
     let mut clerk = open(&path, "clerk");
     let (sakura, number) = document(&clerk, "SK-");
     code_by_hand(&mut clerk, &sakura, "4855", true);
+    // Importing the history trained the model (in the admin's handle) and wrote its snapshot:
+    // the clerk's handle loaded it rather than training again.
     let before = clerk.model_cache_stats();
-    assert_eq!(before.full_trains, 1, "{before:?}");
+    assert_eq!(
+        (before.full_trains, before.snapshot_loads),
+        (0, 1),
+        "{before:?}"
+    );
     let first = clerk.refresh_model().unwrap();
     assert_eq!(first.action, "cached");
     assert_eq!(first.model_lines, HISTORY_LINES);
@@ -210,7 +218,7 @@ fn an_approved_journal_is_learned_by_an_update_and_codes_the_suppliers_next_invo
     let stats = clerk.model_cache_stats();
     assert_eq!(
         (stats.full_trains, stats.incremental_updates),
-        (1, 1),
+        (0, 1),
         "{stats:?}"
     );
     assert_eq!(stats.lines_since_training, 4);
@@ -308,8 +316,12 @@ fn updates_learn_each_approved_line_exactly_once() {
     }
     let stats = clerk.model_cache_stats();
     assert_eq!(
-        (stats.full_trains, stats.incremental_updates),
-        (1, approved),
+        (
+            stats.full_trains,
+            stats.snapshot_loads,
+            stats.incremental_updates
+        ),
+        (0, 1, approved),
         "{stats:?}"
     );
     assert_eq!(stats.lines_since_training, learned - HISTORY_LINES);
@@ -383,7 +395,7 @@ fn forgetting_a_vendor_after_an_update_retrains_and_forgets_exactly() {
         Some("the forgotten vendors changed")
     );
     assert_eq!(refresh.model_lines, HISTORY_LINES + redwood_lines);
-    assert_eq!(clerk.model_cache_stats().full_trains, 2);
+    assert_eq!(clerk.model_cache_stats().full_trains, 1);
     let next = next_invoice(&mut clerk, &number);
     let view = clerk.explain(&next).unwrap();
     for line in &view.lines {
@@ -432,7 +444,7 @@ fn a_journal_sent_back_and_a_dont_learn_correction_retrain_and_are_learned_exact
     let stats = clerk.model_cache_stats();
     assert_eq!(
         (stats.full_trains, stats.incremental_updates),
-        (2, 1),
+        (1, 1),
         "{stats:?}"
     );
     assert!(
@@ -464,5 +476,266 @@ fn a_journal_sent_back_and_a_dont_learn_correction_retrain_and_are_learned_exact
                 "{similar:?}"
             );
         }
+    }
+}
+
+/// A new handle's model refresh, with the handle's cache statistics.
+fn fresh_refresh(path: &Path) -> (ModelRefresh, folio_app::learning::ModelCacheStats) {
+    let ws = open(path, "clerk");
+    let refresh = ws.refresh_model().unwrap();
+    (refresh, ws.model_cache_stats())
+}
+
+#[test]
+fn a_new_handle_loads_the_model_snapshot_and_brings_it_up_to_date() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = workspace(dir.path());
+    let snapshot = snapshot_path(&path);
+    // No snapshot: the first handle trains and writes one, next to the database and with its
+    // permissions.
+    std::fs::remove_file(&snapshot).unwrap();
+    let mut first = open(&path, "clerk");
+    let trained = first.refresh_model().unwrap();
+    assert_eq!(trained.action, "trained");
+    assert_eq!(first.model_cache_stats().snapshot_writes, 1);
+    assert_eq!(snapshot.parent(), Some(path.as_path()));
+    assert_eq!(
+        std::fs::metadata(&snapshot).unwrap().permissions(),
+        std::fs::metadata(path.join(folio_store::DB_FILE))
+            .unwrap()
+            .permissions()
+    );
+    // Only the snapshot itself is left in the folder (no temporary file).
+    let names: Vec<String> = std::fs::read_dir(&path)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("snapshot"))
+        .collect();
+    assert_eq!(names, ["learned-model.snapshot"]);
+
+    // A second handle (a new process) loads it: no training, the same model, the same coding.
+    let mut second = open(&path, "clerk");
+    let loaded = second.refresh_model().unwrap();
+    assert_eq!(
+        (loaded.action, loaded.version.as_str(), loaded.model_lines),
+        ("loaded", trained.version.as_str(), HISTORY_LINES)
+    );
+    let stats = second.model_cache_stats();
+    assert_eq!(
+        (
+            stats.full_trains,
+            stats.snapshot_loads,
+            stats.snapshot_writes
+        ),
+        (0, 1, 0),
+        "{stats:?}"
+    );
+    assert_eq!(
+        stats.last_full_train,
+        first.model_cache_stats().last_full_train
+    );
+    let (sakura, number) = document(&first, "SK-");
+    let next = next_invoice(&mut first, &number);
+    assert_eq!(
+        second.explain_read_only(&next).unwrap(),
+        first.explain_read_only(&next).unwrap()
+    );
+    assert_eq!(second.refresh_model().unwrap().action, "cached");
+
+    // A journal approved in another handle: a new handle loads the snapshot, then learns that
+    // journal by an update (and writes the snapshot again).
+    code_by_hand(&mut first, &sakura, "4855", true);
+    approve(&path, &sakura);
+    let mut third = open(&path, "clerk");
+    let updated = third.refresh_model().unwrap();
+    assert_eq!(
+        (
+            updated.action,
+            updated.journals_learned,
+            updated.lines_learned
+        ),
+        ("updated", 1, 4)
+    );
+    let stats = third.model_cache_stats();
+    assert_eq!(
+        (
+            stats.full_trains,
+            stats.snapshot_loads,
+            stats.incremental_updates,
+            stats.snapshot_writes
+        ),
+        (0, 1, 1, 1),
+        "{stats:?}"
+    );
+    let first_updated = first.refresh_model().unwrap();
+    assert_eq!(first_updated.action, "updated");
+    assert_eq!(updated.version, first_updated.version);
+    assert!(
+        updated.version.contains("(weights fitted on"),
+        "{updated:?}"
+    );
+    assert_eq!(
+        third.explain_read_only(&next).unwrap(),
+        first.explain_read_only(&next).unwrap()
+    );
+    // The updated snapshot is what the next process loads: the same updated model.
+    let (again, stats) = fresh_refresh(&path);
+    assert_eq!((again.action, &again.version), ("loaded", &updated.version));
+    assert_eq!(stats.lines_since_training, 4);
+
+    // More history imported (by the admin, whose handle retrains and rewrites the snapshot):
+    // a new process loads the new one. With the old snapshot put back, a new process does not
+    // trust it — it learned another state — and retrains, and writes the snapshot again.
+    let old = std::fs::read(&snapshot).unwrap();
+    let file = dir.path().join("more.csv");
+    std::fs::write(
+        &file,
+        "date,supplier,description,amount,account,cost_centre\n\
+         2025-06-01,Harbour Print Ltd,Poster printing,80.00,4600,CC-200\n",
+    )
+    .unwrap();
+    open(&path, "admin").import_history(&file).unwrap();
+    assert_ne!(
+        std::fs::read(&snapshot).unwrap(),
+        old,
+        "the import rewrote it"
+    );
+    let (reloaded, _) = fresh_refresh(&path);
+    assert_eq!(
+        (reloaded.action, reloaded.model_lines),
+        ("loaded", HISTORY_LINES + 4 + 1)
+    );
+    std::fs::write(&snapshot, &old).unwrap();
+    let (retrained, stats) = fresh_refresh(&path);
+    assert_eq!(retrained.action, "trained", "{stats:?}");
+    assert_eq!(retrained.version, reloaded.version);
+    let ignored = stats.snapshot_ignored.unwrap();
+    assert!(
+        ignored.starts_with("it learned another state: the imported history changed"),
+        "{ignored}"
+    );
+    assert!(
+        retrained
+            .reason
+            .unwrap()
+            .contains("the snapshot was not used"),
+        "the reason says why"
+    );
+    assert_eq!(stats.snapshot_writes, 1);
+    assert_eq!(fresh_refresh(&path).0.action, "loaded");
+
+    // A vendor forgotten: the same.
+    let old = std::fs::read(&snapshot).unwrap();
+    open(&path, "admin")
+        .forget_vendor("Sakura Seimitsu K.K.")
+        .unwrap();
+    let (reloaded, _) = fresh_refresh(&path);
+    assert_eq!(
+        (reloaded.action, reloaded.model_lines),
+        ("loaded", HISTORY_LINES + 1)
+    );
+    std::fs::write(&snapshot, &old).unwrap();
+    let (forgot, stats) = fresh_refresh(&path);
+    assert_eq!(forgot.action, "trained");
+    assert_eq!(forgot.version, reloaded.version);
+    assert_eq!(
+        stats.snapshot_ignored.as_deref(),
+        Some("it learned another state: the forgotten vendors changed")
+    );
+    assert_eq!(fresh_refresh(&path).0.action, "loaded");
+}
+
+/// `bytes` with the SHA-256 trailer recomputed (a damaged snapshot that passes the checksum).
+fn resealed(mut bytes: Vec<u8>) -> Vec<u8> {
+    use sha2::Digest;
+    let n = bytes.len() - 32;
+    let sum = sha2::Sha256::digest(&bytes[..n]);
+    bytes[n..].copy_from_slice(&sum);
+    bytes
+}
+
+#[test]
+fn a_damaged_foreign_or_mismatching_snapshot_is_ignored_and_replaced() {
+    use folio_app::model_snapshot;
+    let dir = tempfile::tempdir().unwrap();
+    let path = workspace(dir.path());
+    let snapshot = snapshot_path(&path);
+    let (good_refresh, _) = fresh_refresh(&path);
+    assert_eq!(good_refresh.action, "loaded");
+    let good = std::fs::read(&snapshot).unwrap();
+    // Where the body starts: magic (16), format (4), header length (8), header, body length (8).
+    let header_len = u64::from_le_bytes(good[20..28].try_into().unwrap()) as usize;
+    let body = 28 + header_len + 8;
+    let (header, model) = model_snapshot::open(good.clone())
+        .and_then(model_snapshot::Unverified::model)
+        .unwrap();
+    let mut flipped = good.clone();
+    flipped[body + (good.len() - body) / 2] ^= 0x40;
+    let mut other_format = good.clone();
+    other_format[16..20].copy_from_slice(&99u32.to_le_bytes());
+    let mut other_body_format = good.clone();
+    other_body_format[body..body + 4].copy_from_slice(&99u32.to_le_bytes());
+    let mut other_state = header.clone();
+    other_state.state.history_lines += 1;
+    let mut other_version = header.clone();
+    other_version.model_version = "learned-v2/400-lines/2025-05-27/00000000".into();
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("empty", Vec::new(), "the snapshot ends early"),
+        (
+            "truncated",
+            good[..good.len() / 2].to_vec(),
+            "does not fit in the",
+        ),
+        (
+            "cut before its checksum",
+            good[..good.len() - 1].to_vec(),
+            "ends early",
+        ),
+        (
+            "not a snapshot",
+            b"PRAGMA; not a model at all".to_vec(),
+            "it is not a Folio model snapshot",
+        ),
+        (
+            "a flipped byte",
+            flipped,
+            "its checksum does not match its content (damaged)",
+        ),
+        (
+            "another file format",
+            other_format,
+            "it is of snapshot format 99, this program reads format 1",
+        ),
+        (
+            "another body format",
+            resealed(other_body_format),
+            "its model: the snapshot is of body format 99, this program reads format 1",
+        ),
+        (
+            "another state",
+            model_snapshot::encode(&other_state, &model),
+            "it learned another state: the imported history changed",
+        ),
+        (
+            "a header naming another model",
+            model_snapshot::encode(&other_version, &model),
+            "its model is learned-v3/",
+        ),
+    ];
+    for (what, bytes, why) in cases {
+        std::fs::write(&snapshot, &bytes).unwrap();
+        let (refresh, stats) = fresh_refresh(&path);
+        assert_eq!(refresh.action, "trained", "{what}: {stats:?}");
+        assert_eq!(refresh.version, good_refresh.version, "{what}");
+        let ignored = stats.snapshot_ignored.unwrap_or_default();
+        assert!(ignored.contains(why), "{what}: {ignored}");
+        // Replaced: the next process loads it.
+        let written = model_snapshot::open(std::fs::read(&snapshot).unwrap()).unwrap();
+        assert_eq!(
+            (&written.header.state, &written.header.model_version),
+            (&header.state, &header.model_version),
+            "{what}"
+        );
+        assert_eq!(fresh_refresh(&path).0.action, "loaded", "{what}");
     }
 }

@@ -516,7 +516,10 @@ fn rich_history(n: usize, rng: &mut Lcg) -> Vec<Example> {
         .collect()
 }
 
-fn bits(s: &folio_coding::learn::Suggestion) -> Vec<(Option<String>, u64, Vec<(String, u64)>)> {
+/// A field's value, its confidence's bits and its candidates with theirs.
+type FieldBits = (Option<String>, u64, Vec<(String, u64)>);
+
+fn bits(s: &folio_coding::learn::Suggestion) -> Vec<FieldBits> {
     [&s.account, &s.cost_centre]
         .into_iter()
         .map(|f| {

@@ -1,6 +1,7 @@
 //! `cargo xtask bench learn`: how long taking one approved journal into the learned suggester
 //! takes in the desktop's open workspace (an incremental update), against training it from
-//! scratch, both as the app does them on the Harrogate history (110,912 lines).
+//! scratch, both as the app does them on the Harrogate history (110,912 lines), and how long a new
+//! process takes to load the model's snapshot instead of training (with its size and write time).
 //!
 //! Why a bench: the point of the update is its speed on a real, large history in a release
 //! build; a test only proves it is exact (crates/app/tests/learning.rs). It is cheap: one release
@@ -53,9 +54,22 @@ pub fn run() -> Result<()> {
         value["history_lines"]
     );
     println!(
-        "  full training (read workspace + train):   {:>9.1} ms  ({} runs)",
+        "  full training (read workspace + train + write snapshot): {:>9.1} ms  ({} runs)",
         ms("full_training_ms_median"),
         value["full_training_runs"]
+    );
+    println!(
+        "  model snapshot loaded instead (new process): {:>6.1} ms  (file {:.1} MB: read {:.1} ms, check + decode {:.1} ms)",
+        ms("snapshot_load_ms_median"),
+        value["snapshot_bytes"].as_f64().unwrap_or(f64::NAN) / 1e6,
+        ms("snapshot_read_file_ms_median"),
+        ms("snapshot_check_and_decode_ms_median")
+    );
+    println!(
+        "  model snapshot written:                   {:>9.1} ms  (encode {:.1} ms + write, fsync, rename {:.1} ms)",
+        ms("snapshot_encode_ms_median") + ms("snapshot_write_file_ms_median"),
+        ms("snapshot_encode_ms_median"),
+        ms("snapshot_write_file_ms_median")
     );
     println!(
         "  one approved journal learned (update):    {:>9.1} ms  ({} journals, median {} lines)",

@@ -27,7 +27,8 @@ approved_journals: number,
  */
 not_learned_lines: number, forgotten_vendors: Array<ForgottenVendorView>, 
 /**
- * What bringing the model up to date did just now: `cached`, `updated` or `trained`.
+ * What bringing the model up to date did just now: `cached`, `loaded` (from the workspace's
+ * model snapshot), `updated` or `trained`.
  */
 refresh: string, 
 /**
