@@ -429,7 +429,12 @@ impl Workspace {
             let bytes = model_snapshot::encode(&header, &cached.model);
             match model_snapshot::write(self.path(), &bytes) {
                 Ok(()) => inner.stats.snapshot_writes += 1,
-                Err(e) => inner.stats.snapshot_error = Some(e),
+                Err(e) => {
+                    // An older snapshot left in place would never be trusted (its state is not
+                    // the store's), but it may hold lines since forgotten: remove it.
+                    let _ = std::fs::remove_file(model_snapshot::snapshot_path(self.path()));
+                    inner.stats.snapshot_error = Some(e);
+                }
             }
         }
         let model = Model {

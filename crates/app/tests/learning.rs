@@ -5,6 +5,9 @@
 //! trained from scratch on the same state learns (same lines, same content version), whatever
 //! the order of approvals; forgetting a vendor, a "don't learn" correction and a journal sent
 //! back all retrain it in full, and forgetting survives the journal being sent on to the GL.
+//! Across processes: a new handle loads the workspace's model snapshot instead of training (then
+//! updates it with journals approved since); a snapshot of another state, or one that is
+//! damaged, truncated, of another format or unreadable, is ignored and replaced.
 
 use chrono::{TimeZone, Utc};
 use folio_app::coding_dto::ExplainView;
@@ -738,4 +741,46 @@ fn a_damaged_foreign_or_mismatching_snapshot_is_ignored_and_replaced() {
         );
         assert_eq!(fresh_refresh(&path).0.action, "loaded", "{what}");
     }
+}
+
+#[test]
+fn a_snapshot_that_cannot_be_read_or_written_costs_a_training_not_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = workspace(dir.path());
+    let snapshot = snapshot_path(&path);
+    // A folder where the snapshot should be: it can be neither read nor replaced.
+    std::fs::remove_file(&snapshot).unwrap();
+    std::fs::create_dir(&snapshot).unwrap();
+    std::fs::write(snapshot.join("keep"), "x").unwrap();
+    let mut clerk = open(&path, "clerk");
+    let refresh = clerk.refresh_model().unwrap();
+    assert_eq!(
+        (refresh.action, refresh.model_lines),
+        ("trained", HISTORY_LINES)
+    );
+    let stats = clerk.model_cache_stats();
+    assert!(
+        stats
+            .snapshot_ignored
+            .as_deref()
+            .is_some_and(|why| why.starts_with("could not read")),
+        "{stats:?}"
+    );
+    assert!(
+        stats
+            .snapshot_error
+            .as_deref()
+            .is_some_and(|why| why.starts_with("could not rename over")),
+        "{stats:?}"
+    );
+    assert_eq!(stats.snapshot_writes, 0);
+    // Coding works all the same, and no temporary file is left behind.
+    let (sakura, _) = document(&clerk, "SK-");
+    clerk.explain(&sakura).unwrap();
+    let leftovers: Vec<_> = std::fs::read_dir(&path)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .filter(|n| n.to_string_lossy().contains(".tmp-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
 }
