@@ -96,9 +96,11 @@ pub fn signals(
         s[3] = share(ctx.supplier, best);
         s[4] = ctx.description.total.max(0.0).ln_1p();
         s[5] = share(ctx.description, best);
-        let cross_best =
-            (0..ctx.cross.len()).fold(0, |b, c| if ctx.cross[c] > ctx.cross[b] { c } else { b });
-        s[6] = if cross_best == best { 1.0 } else { 0.0 };
+        s[6] = if super::argmax(ctx.cross) == best {
+            1.0
+        } else {
+            0.0
+        };
         s[7] = ctx.cross.get(best).copied().unwrap_or(0.0).clamp(0.0, 1.0);
         if !ctx.recent.is_empty() {
             let same = ctx

@@ -959,6 +959,7 @@ fn top_two(values: &[f64]) -> (usize, Option<usize>) {
     (best, second)
 }
 
+/// The index of the largest value (ties: the lowest index).
 fn argmax(values: &[f64]) -> usize {
     let mut best = 0;
     for (i, v) in values.iter().enumerate() {
